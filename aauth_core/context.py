@@ -1,0 +1,124 @@
+"""The verified context handed to handlers: one immutable object in every framework."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from . import dialect
+from .keys import PublicKey
+
+__all__ = ["Actor", "Level", "Requirement", "VerifiedRequest", "LEVELS"]
+
+Level = Literal["signature", "identity", "authorization"]
+LEVELS: tuple[Level, ...] = ("signature", "identity", "authorization")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """One hop of an ``act`` chain (protocol B §7.4)."""
+
+    agent: str
+    agent_delegate: str | None = None
+    sub: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """What a route demands: a level and, for ``authorization``, scopes."""
+
+    level: Level = "signature"
+    scopes: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError(f"level must be one of {LEVELS}, got {self.level!r}")
+        scopes = self.scopes
+        if isinstance(scopes, str):
+            scopes = frozenset(scopes.split())
+        object.__setattr__(self, "scopes", frozenset(scopes))
+        if self.scopes and self.level != "authorization":
+            raise ValueError("scopes can only be required at the 'authorization' level")
+
+    @classmethod
+    def of(cls, level: Level = "signature", scopes: str | Iterable[str] = ()) -> Requirement:
+        return cls(level, frozenset(scopes.split() if isinstance(scopes, str) else scopes))
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedRequest:
+    """What the verifier proved about a request.
+
+    ``agent`` is the verified agent identifier (``None`` for a pseudonymous
+    ``hwk`` key); ``agent_delegate`` the delegate (agent-token ``sub``); ``sub``
+    the user an auth token was granted for; ``act`` the delegation chain,
+    outermost (most recent upstream) first.  ``claims`` are the presented token's
+    claims, read-only.  ``token`` is the raw presented JWT, kept so a resource can
+    present it upstream in a token exchange; it is never printed.
+    """
+
+    scheme: str
+    label: str
+    key: PublicKey
+    created: int
+    components: tuple[str, ...]
+    agent: str | None = None
+    agent_delegate: str | None = None
+    sub: str | None = None
+    scope: frozenset[str] = frozenset()
+    act: tuple[Actor, ...] = ()
+    token_type: str | None = None
+    issuer: str | None = None
+    claims: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    token: str | None = field(default=None, repr=False)
+
+    @property
+    def key_thumbprint(self) -> str:
+        return self.key.thumbprint
+
+    @property
+    def level(self) -> Level:
+        if self.token_type == dialect.TYP_AUTH:
+            return "authorization"
+        if self.agent is not None:
+            return "identity"
+        return "signature"
+
+    @property
+    def scope_text(self) -> str | None:
+        raw = self.claims.get("scope")
+        return raw if isinstance(raw, str) else None
+
+    def satisfies(self, requirement: Requirement) -> bool:
+        order = LEVELS.index
+        return order(self.level) >= order(requirement.level) and requirement.scopes <= self.scope
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (what ``aauth verify`` prints); no token, no signature."""
+        return {
+            "scheme": self.scheme,
+            "agent": self.agent,
+            "agent_delegate": self.agent_delegate,
+            "sub": self.sub,
+            "scope": self.scope_text,
+            "act": _act_dict(self.act),
+            "key_thumbprint": self.key_thumbprint,
+            "token_type": self.token_type,
+            "issuer": self.issuer,
+        }
+
+
+def _act_dict(chain: tuple[Actor, ...]) -> dict[str, Any] | None:
+    out: dict[str, Any] | None = None
+    for actor in reversed(chain):
+        level: dict[str, Any] = {"agent": actor.agent}
+        if actor.agent_delegate is not None:
+            level["agent_delegate"] = actor.agent_delegate
+        if actor.sub is not None:
+            level["sub"] = actor.sub
+        if out is not None:
+            level["act"] = out
+        out = level
+    return out

@@ -1,0 +1,225 @@
+"""HTTP message signatures: the signature base, signing and verification.
+
+Two bases exist (protocol A2).  ``rfc9421`` is the default and ends with the
+``"@signature-params"`` line, so ``created`` and the component list are signed.
+``demo-2026-01`` reproduces the transcript's base byte for byte — component lines
+joined by LF with a trailing LF, no ``@signature-params`` line, ``@query``
+without ``?`` — and is only ever used when a setting names it, because it leaves
+``created`` unauthenticated.
+
+Written by hand rather than with an RFC 9421 library because no library produces
+the ``demo-2026-01`` base or accepts the dialect's Signature-Key component; the
+RFC 9421 path is cross-checked against ``http-message-signatures`` in the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from . import dialect
+from .errors import SignatureError
+from .headers import (
+    SignatureKey,
+    SignatureParams,
+    format_content_digest,
+    format_signature,
+    format_signature_input,
+)
+from .keys import PublicKey, SigningKey
+from .request import Headers, RequestView, canonical_authority
+
+__all__ = [
+    "Base",
+    "SignedHeaders",
+    "check_components",
+    "check_created",
+    "component_value",
+    "required_components",
+    "sign_request",
+    "signature_base",
+    "verify_signature",
+]
+
+Base = Literal["rfc9421", "demo-2026-01"]
+
+_SIGNATURE_KEY = "signature-key"
+
+
+def _has_body(view: RequestView) -> bool:
+    if view.body is not None:
+        return len(view.body) > 0
+    h = view.headers
+    if "transfer-encoding" in h:
+        return True
+    length = h.get("content-length")
+    return length is not None and length.strip() not in ("", "0")
+
+
+def required_components(view: RequestView) -> tuple[str, ...]:
+    """The components a request must cover (protocol B §2.3), in the demo's order."""
+    out = ["@method", "@authority", "@path"]
+    if view.query:
+        out.append("@query")
+    if _has_body(view):
+        out += ["content-type", "content-digest"]
+    if "nonce" in view.headers:
+        out.append("nonce")
+    out.append(_SIGNATURE_KEY)
+    return tuple(out)
+
+
+def check_components(params: SignatureParams, view: RequestView) -> None:
+    """Refuse a signature that leaves out any required component (A8)."""
+    missing = [c for c in required_components(view) if c not in params.components]
+    if missing:
+        raise SignatureError(
+            f"signature does not cover required component(s): {', '.join(missing)}",
+            code="missing_component",
+        )
+
+
+def check_created(
+    params: SignatureParams, *, now: float, max_age: int, max_future: int
+) -> None:
+    """``created`` is required and must fall inside the window; ``expires`` is honoured."""
+    if params.created is None:
+        raise SignatureError("signature has no 'created' parameter", code="missing_created")
+    if now - params.created > max_age:
+        raise SignatureError(f"signature 'created' is older than {max_age} s", code="signature_expired")
+    if params.created - now > max_future:
+        raise SignatureError(
+            f"signature 'created' is more than {max_future} s in the future", code="signature_not_yet_valid"
+        )
+    if params.expires is not None:
+        if params.expires < params.created:
+            raise SignatureError("signature 'expires' precedes 'created'", code="invalid_signature_input")
+        if now > params.expires:
+            raise SignatureError("signature has expired ('expires')", code="signature_expired")
+
+
+def component_value(name: str, view: RequestView, *, base: Base = "rfc9421") -> str:
+    """The value of one covered component, per RFC 9421 §2 (or the demo base)."""
+    if name == "@method":
+        return view.method
+    if name == "@authority":
+        return view.authority
+    if name == "@path":
+        return view.path or "/"
+    if name == "@query":
+        query = view.query or ""
+        return query if base == "demo-2026-01" else f"?{query}"
+    if name == "@scheme":
+        return view.scheme.lower()
+    if name == "@request-target":
+        return (view.path or "/") + (f"?{view.query}" if view.query is not None else "")
+    if name == "@target-uri":
+        target = (view.path or "/") + (f"?{view.query}" if view.query is not None else "")
+        return f"{view.scheme.lower()}://{view.authority}{target}"
+    if name.startswith("@"):
+        raise SignatureError(f"unsupported derived component {name!r}", code="unsupported_component")
+    values = view.headers.get_all(name)
+    if not values:
+        raise SignatureError(f"covered header {name!r} is absent from the request", code="missing_component")
+    return ", ".join(v.strip(" \t") for v in values)
+
+
+def signature_base(view: RequestView, params: SignatureParams, *, base: Base = "rfc9421") -> bytes:
+    """Build the exact bytes that are signed."""
+    lines = []
+    for name in params.components:
+        value = component_value(name, view, base=base)
+        if "\n" in value or "\r" in value:
+            raise SignatureError(f"component {name!r} contains a line break", code="invalid_component")
+        lines.append(f'"{name}": {value}')
+    if base == "demo-2026-01":
+        text = "\n".join(lines) + "\n"
+    else:
+        lines.append(f'"@signature-params": {params.serialize()}')
+        text = "\n".join(lines)
+    try:
+        return text.encode("ascii")
+    except UnicodeEncodeError:
+        raise SignatureError("covered components must be ASCII", code="invalid_component") from None
+
+
+def verify_signature(
+    view: RequestView, params: SignatureParams, signature: bytes, key: PublicKey, *, base: Base = "rfc9421"
+) -> None:
+    """Raise unless ``signature`` is ``key``'s signature over the request's base."""
+    if params.alg is not None and params.alg != key.httpsig_alg:
+        raise SignatureError(
+            f"signature 'alg' {params.alg!r} does not match the key ({key.httpsig_alg})",
+            code="unsupported_algorithm",
+        )
+    if not key.verify(signature, signature_base(view, params, base=base)):
+        raise SignatureError("HTTP message signature does not verify", code="invalid_signature")
+
+
+@dataclass(frozen=True, slots=True)
+class SignedHeaders:
+    """The headers a signer adds: ``Signature-Input``, ``Signature``, ``Signature-Key``
+    and, for a body, ``Content-Digest``."""
+
+    headers: Mapping[str, str]
+    params: SignatureParams
+    base: bytes
+
+
+def sign_request(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    *,
+    key: SigningKey,
+    signature_key: SignatureKey,
+    created: int,
+    base: Base = "rfc9421",
+    expires: int | None = None,
+    nonce: str | None = None,
+    keyid: str | None = None,
+    include_alg: bool = False,
+    encoding: Literal["base64url", "base64"] = "base64url",
+) -> SignedHeaders:
+    """Sign a request, covering the components protocol B §2.3 requires.
+
+    ``headers`` are the request's own headers (a ``Content-Type`` is required with
+    a body); the returned headers are to be added to them.
+    """
+    added: dict[str, str] = {}
+    if body:
+        if not any(k.lower() == "content-type" for k in headers):
+            raise ValueError("a request with a body must have a Content-Type to sign")
+        added[dialect.CONTENT_DIGEST_HEADER] = format_content_digest(body)
+    added[dialect.SIGNATURE_KEY_HEADER] = signature_key.raw
+    merged = Headers([*((k, v) for k, v in headers.items() if k.lower() not in _REPLACED), *added.items()])
+    parts = urlsplit(url)
+    view = RequestView(
+        method=method.upper(),
+        authority=canonical_authority(url),
+        path=parts.path or "/",
+        query=parts.query if "?" in url.split("#", 1)[0] else None,
+        headers=merged,
+        body=body or None,
+        scheme=parts.scheme,
+    )
+    params = SignatureParams(
+        label=signature_key.label,
+        components=required_components(view),
+        created=created,
+        expires=expires,
+        nonce=nonce,
+        alg=key.httpsig_alg if include_alg else None,
+        keyid=keyid,
+    )
+    sig_base = signature_base(view, params, base=base)
+    signature = key.sign(sig_base)
+    added[dialect.SIGNATURE_INPUT_HEADER] = format_signature_input(params)
+    added[dialect.SIGNATURE_HEADER] = format_signature(signature_key.label, signature, encoding=encoding)
+    return SignedHeaders(headers=added, params=params, base=sig_base)
+
+
+_REPLACED = frozenset({"signature", "signature-input", "signature-key", "content-digest"})

@@ -1,0 +1,120 @@
+"""The neutral request object every adapter builds.
+
+Adapters translate their framework's request into a :class:`RequestView` and never
+parse a signature header themselves.  The view keeps the *raw* path and query as
+they arrived on the wire, because the signature covers those bytes, not a
+decoded or re-encoded form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+__all__ = ["Headers", "RequestView"]
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only header mapping.
+
+    Repeated fields are kept as a list (see :meth:`get_all`); looking one up with
+    ``[]`` joins them with ``", "`` as RFC 9110 allows, so a duplicated signature
+    header shows up as a two-member dictionary and is rejected by the parsers.
+    """
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        fields: dict[str, list[str]] = {}
+        pairs = items.items() if isinstance(items, Mapping) else items
+        for name, value in pairs:
+            fields.setdefault(name.lower(), []).append(value)
+        self._fields = fields
+
+    def __getitem__(self, name: str) -> str:
+        return ", ".join(self._fields[name.lower()])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._fields
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value the header was sent with, in order."""
+        return list(self._fields.get(name.lower(), ()))
+
+    def __repr__(self) -> str:  # never print values: they may hold tokens
+        return f"Headers({sorted(self._fields)})"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """What the verifier needs from an HTTP request, and nothing else.
+
+    ``authority`` is the canonical authority (lower-case host, port only when not
+    the scheme's default) the *receiver* is configured with; adapters fill it from
+    settings, never from ``Host`` alone.  ``path`` and ``query`` are raw (still
+    percent-encoded); ``query`` excludes the ``?`` and is ``None`` when the target
+    had no ``?`` at all.  ``body`` holds the exact bytes received, or ``None`` when
+    the adapter did not read the body (no ``content-digest`` to check).
+    """
+
+    method: str
+    authority: str
+    path: str
+    query: str | None = None
+    headers: Headers = field(default_factory=Headers)
+    body: bytes | None = None
+    scheme: str = "https"
+
+    @classmethod
+    def from_url(
+        cls,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+        body: bytes | None = None,
+        *,
+        authority: str | None = None,
+    ) -> RequestView:
+        """Build a view from an absolute URL (clients, the CLI, tests)."""
+        parts = urlsplit(url)
+        query: str | None = parts.query if ("?" in url.split("#", 1)[0]) else None
+        return cls(
+            method=method.upper(),
+            authority=authority or canonical_authority(url),
+            path=parts.path or "/",
+            query=query,
+            headers=headers if isinstance(headers, Headers) else Headers(headers),
+            body=body,
+            scheme=parts.scheme or "https",
+        )
+
+    @property
+    def is_signed(self) -> bool:
+        """True when any of the three signature headers is present."""
+        h = self.headers
+        return "signature" in h or "signature-input" in h or "signature-key" in h
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_authority(url: str) -> str:
+    """RFC 9421 ``@authority`` of an absolute URL: lower-case host, non-default port."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    port = parts.port
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+        return f"{host}:{port}"
+    return host
+
+
+__all__ += ["canonical_authority"]

@@ -1,0 +1,136 @@
+"""A resource's identity: its documents, its resource tokens and its challenges.
+
+The resource is the party that answers ``401 Agent-Auth``.  Everything it says
+on the wire about itself — metadata, JWKS, resource tokens bound to the agent's
+key (``agent_jkt``), every challenge shape of protocol B §3 — is built here, so
+adapters only choose *which* challenge to send.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import dialect
+from .headers import AgentAuthChallenge, format_agent_auth
+from .keys import SigningKey, jwks_document
+from .settings import AAuthSettings, SettingsError
+
+__all__ = ["ResourceIdentity", "challenge_header"]
+
+
+def challenge_header(
+    *,
+    identity: bool = False,
+    resource_token: str | None = None,
+    auth_server: str | None = None,
+    user_interaction: str | None = None,
+    algs: Sequence[str] | None = None,
+) -> str:
+    """Build an ``Agent-Auth`` value for any of the challenge shapes of B §3."""
+    return format_agent_auth(
+        AgentAuthChallenge(
+            identity=identity,
+            auth_token=resource_token is not None,
+            resource_token=resource_token,
+            auth_server=auth_server,
+            user_interaction=user_interaction,
+            algs=tuple(algs) if algs is not None else None,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ResourceIdentity:
+    """Who a resource is: identifier, signing keys and the auth server it trusts.
+
+    ``keys[0]`` signs; every key stays in the JWKS so tokens signed before a
+    rotation keep verifying until they expire.
+    """
+
+    id: str
+    keys: Sequence[SigningKey]
+    auth_server: str | None = None
+    scopes: Sequence[str] = ()
+    scope_descriptions: dict[str, str] = field(default_factory=dict)
+    token_lifetime: int = 600
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            raise SettingsError("a resource needs at least one signing key")
+        if any(k.kid is None for k in self.keys):
+            raise SettingsError("resource signing keys need a 'kid'")
+        object.__setattr__(self, "id", self.id.rstrip("/"))
+
+    @classmethod
+    def from_settings(
+        cls, settings: AAuthSettings, keys: Iterable[SigningKey], *, clock: Callable[[], float] = time.time
+    ) -> ResourceIdentity:
+        if settings.resource_id is None:
+            raise SettingsError("resource_id is required for a resource")
+        return cls(
+            id=settings.resource_id,
+            keys=tuple(keys),
+            auth_server=settings.auth_server,
+            scopes=settings.resource_scopes,
+            token_lifetime=settings.resource_token_lifetime,
+            clock=clock,
+        )
+
+    @property
+    def signing_key(self) -> SigningKey:
+        return self.keys[0]
+
+    @property
+    def jwks_uri(self) -> str:
+        return f"{self.id}/jwks.json"
+
+    @property
+    def metadata_path(self) -> str:
+        return f"/.well-known/{dialect.WELL_KNOWN_RESOURCE}"
+
+    def metadata(self) -> dict[str, Any]:
+        """``/.well-known/aauth-resource`` (B §4.3)."""
+        doc: dict[str, Any] = {
+            "resource": self.id,
+            "jwks_uri": self.jwks_uri,
+            "resource_token_endpoint": f"{self.id}/resource/token",
+        }
+        if self.scopes:
+            doc["supported_scopes"] = list(self.scopes)
+        if self.scope_descriptions:
+            doc["scope_descriptions"] = dict(self.scope_descriptions)
+        return doc
+
+    def jwks(self) -> dict[str, Any]:
+        return jwks_document(self.keys)
+
+    def mint_resource_token(
+        self, *, agent: str, agent_jkt: str, scope: str | None = None, auth_request_url: str | None = None
+    ) -> str:
+        """A ``resource+jwt`` for ``agent``, bound to the thumbprint of the key it signed with."""
+        from .tokens import mint_resource_token  # local: tokens imports joserfc lazily for start-up
+
+        if self.auth_server is None:
+            raise SettingsError("this resource has no auth_server configured; it cannot issue resource tokens")
+        if scope is None and auth_request_url is None:
+            scope = " ".join(self.scopes) if self.scopes else None
+        return mint_resource_token(
+            self.signing_key,
+            iss=self.id,
+            aud=self.auth_server,
+            agent=agent,
+            agent_jkt=agent_jkt,
+            scope=scope,
+            auth_request_url=auth_request_url,
+            now=self.clock(),
+            lifetime=self.token_lifetime,
+        )
+
+    def auth_token_challenge(self, *, agent: str, agent_jkt: str, scope: str | None = None) -> str:
+        """``httpsig; auth-token; resource_token="..."; auth_server="..."``."""
+        token = self.mint_resource_token(agent=agent, agent_jkt=agent_jkt, scope=scope)
+        return challenge_header(resource_token=token, auth_server=self.auth_server)

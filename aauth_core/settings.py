@@ -1,0 +1,165 @@
+"""``AAuthSettings``: the one settings vocabulary.
+
+Starlette takes these as keyword arguments, Flask as ``AAUTH_*`` config keys and
+Django as an ``AAUTH = {...}`` dict; all three map onto this frozen dataclass
+(:meth:`AAuthSettings.from_mapping`).  Every default is the secure one; loosening
+anything takes an explicit setting (architecture convention 8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from .errors import AAuthError
+from .request import canonical_authority
+
+__all__ = ["AAuthSettings", "SettingsError", "SignatureBase", "SignatureKeyFormat"]
+
+SignatureBase = Literal["rfc9421", "demo-2026-01"]
+SignatureKeyFormat = Literal["transcript", "sf"]
+
+_BASES = ("rfc9421", "demo-2026-01")
+_ALGS = ("ed25519", "ecdsa-p256-sha256")
+
+
+class SettingsError(AAuthError):
+    """A setting is missing or invalid (raised at start-up, not per request)."""
+
+    default_code = "invalid_settings"
+    default_status = 500
+
+
+def _tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(v for v in value.replace(",", " ").split() if v)
+    return tuple(str(v) for v in value)
+
+
+@dataclass(frozen=True, slots=True)
+class AAuthSettings:
+    """Everything the engine can be told.  Immutable; build a new one with :meth:`replace`.
+
+    Identity
+        ``resource_id``: this resource's identifier (its HTTPS origin); the ``aud``
+        that auth tokens must carry.  ``canonical_authority``: the ``@authority``
+        signatures must cover; derived from ``resource_id`` when unset.
+        ``auth_server``: the auth server named in challenges.
+    Trust
+        ``trusted_issuers``: auth servers whose auth tokens are accepted (exact
+        identifiers).  ``allow_insecure_loopback``: the development switch that lets
+        ``http://127.0.0.1``-style identifiers be fetched; never on by default.
+    Signatures
+        ``signature_bases``: accepted bases; ``demo-2026-01`` is opt-in (A2).
+        ``signature_key_format``: what our signers emit (A4).
+        ``created_max_age`` / ``created_max_future``: the ``created`` window, seconds.
+        ``algorithms``: accepted HTTP-signature algorithms (A6).
+        ``replay_protection``: reject a signature seen before inside its window.
+    Tokens
+        ``token_leeway``: clock skew for ``exp``/``nbf``/``iat``.  ``max_act_depth``:
+        the deepest ``act`` chain accepted or issued.  ``resource_token_lifetime``.
+    Discovery
+        timeouts, document size limit and cache TTL bounds.
+    """
+
+    resource_id: str | None = None
+    canonical_authority: str | None = None
+    auth_server: str | None = None
+    trusted_issuers: tuple[str, ...] = ()
+    allow_insecure_loopback: bool = False
+
+    signature_bases: tuple[SignatureBase, ...] = ("rfc9421",)
+    signature_key_format: SignatureKeyFormat = "transcript"
+    created_max_age: int = 60
+    created_max_future: int = 60
+    algorithms: tuple[str, ...] = ("ed25519",)
+    replay_protection: bool = True
+    replay_cache_size: int = 100_000
+    schemes: tuple[str, ...] = ("hwk", "jwks", "jwt", "x509")
+    x509_trust_roots: tuple[str, ...] = ()
+
+    token_leeway: int = 30
+    max_act_depth: int = 8
+    resource_token_lifetime: int = 600
+    resource_scopes: tuple[str, ...] = ()
+
+    discovery_timeout: float = 5.0
+    discovery_max_bytes: int = 64 * 1024
+    discovery_default_ttl: int = 300
+    discovery_min_ttl: int = 30
+    discovery_max_ttl: int = 86_400
+    discovery_stale_ttl: int = 86_400
+    unknown_kid_refetch_interval: float = 30.0
+
+    trust_forwarded: bool = False
+    protect_all: bool = False
+    exempt_paths: tuple[str, ...] = ()
+    debug: bool = False
+
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("trusted_issuers", "signature_bases", "algorithms", "schemes", "x509_trust_roots",
+                     "resource_scopes", "exempt_paths"):
+            object.__setattr__(self, name, _tuple(getattr(self, name)))
+        for identifier in (self.resource_id, self.auth_server, *self.trusted_issuers):
+            if identifier is not None:
+                _check_identifier(identifier)
+        bad = [b for b in self.signature_bases if b not in _BASES]
+        if bad or not self.signature_bases:
+            raise SettingsError(f"signature_bases must be a non-empty subset of {_BASES}, got {bad or '()'}")
+        bad = [a for a in self.algorithms if a not in _ALGS]
+        if bad or not self.algorithms:
+            raise SettingsError(f"algorithms must be a non-empty subset of {_ALGS}, got {bad or '()'}")
+        if self.signature_key_format not in ("transcript", "sf"):
+            raise SettingsError("signature_key_format must be 'transcript' or 'sf'")
+        for name in ("created_max_age", "created_max_future", "token_leeway", "max_act_depth",
+                     "resource_token_lifetime", "discovery_max_bytes", "replay_cache_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise SettingsError(f"{name} must be a non-negative integer")
+        if self.canonical_authority is None and self.resource_id is not None:
+            object.__setattr__(self, "canonical_authority", canonical_authority(self.resource_id))
+        if self.canonical_authority is not None:
+            object.__setattr__(self, "canonical_authority", self.canonical_authority.lower())
+
+    @property
+    def is_resource(self) -> bool:
+        return self.resource_id is not None
+
+    def replace(self, **changes: Any) -> AAuthSettings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], *, prefix: str = "") -> AAuthSettings:
+        """Build settings from a mapping, e.g. Flask config (``prefix="AAUTH_"``) or Django's dict.
+
+        Keys are matched case-insensitively after ``prefix``; unknown keys raise,
+        so a typo in a setting name is an error at start-up, not a silent default.
+        """
+        known = {f.name for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        unknown: list[str] = []
+        for key, value in values.items():
+            if prefix and not key.startswith(prefix):
+                continue
+            name = key[len(prefix):].lower()
+            if name in known:
+                kwargs[name] = value
+            else:
+                unknown.append(key)
+        if unknown:
+            raise SettingsError(f"unknown AAuth setting(s): {', '.join(sorted(unknown))}")
+        return cls(**kwargs)
+
+
+def _check_identifier(identifier: str) -> None:
+    parts = urlsplit(identifier)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise SettingsError(f"identifier {identifier!r} must be an absolute http(s) URL")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise SettingsError(f"identifier {identifier!r} must not carry a query, fragment or userinfo")

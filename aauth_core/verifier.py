@@ -1,0 +1,478 @@
+"""The resource-side pipeline: ``RequestView`` → ``VerifiedRequest`` or ``AAuthError``.
+
+Steps follow protocol B §8 with the stricter rules of A8.  The pipeline is
+written once, as a generator that *yields* each I/O it needs (a key lookup, a
+replay-cache write) and receives the answer; :meth:`Verifier.verify` drives it
+with blocking calls and :meth:`Verifier.averify` with awaits.  Parsing and
+cryptography are therefore one code path for both (architecture convention 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any
+
+from . import dialect
+from .cache import MemoryReplayCache, ReplayCache
+from .context import Actor, Requirement, VerifiedRequest
+from .discovery import Discovery
+from .errors import (
+    AAuthError,
+    AuthorizationRequired,
+    InsufficientScope,
+    ReplayError,
+    SignatureError,
+    TokenError,
+)
+from .headers import (
+    SignatureKey,
+    SignatureParams,
+    check_content_digest,
+    parse_signature,
+    parse_signature_input,
+    parse_signature_key,
+)
+from .httpsig import check_components, check_created, verify_signature
+from .keys import KeyError_, PublicKey
+from .request import RequestView
+from .resource import ResourceIdentity, challenge_header
+from .settings import AAuthSettings
+from .tokens import VerifiedTokenCache, peek, validate_token
+
+__all__ = ["Verifier"]
+
+log = logging.getLogger("aauth.core")
+
+_SIGNATURE_CHALLENGE = challenge_header()
+_IDENTITY_CHALLENGE = challenge_header(identity=True)
+
+
+# ----------------------------------------------------------------------------- I/O requests
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyFor:
+    identifier: str
+    well_known: str | None
+    kid: str
+
+
+@dataclass(frozen=True, slots=True)
+class _JwksKey:
+    jwks_uri: str
+    kid: str
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyByThumbprint:
+    identifier: str
+    well_known: str
+    thumbprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class _FetchText:
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Remember:
+    key: str
+    expires_at: float
+
+
+_IO = _KeyFor | _JwksKey | _KeyByThumbprint | _FetchText | _Remember
+_Flow = Generator[_IO, Any, VerifiedRequest]
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    params: SignatureParams
+    signature: bytes
+    sigkey: SignatureKey
+
+
+# ----------------------------------------------------------------------------- the verifier
+
+
+class Verifier:
+    """Verifies signed requests for one resource (or auth server).
+
+    ``discovery`` fetches metadata and keys (its transport is injectable);
+    ``replay_cache`` defaults to a bounded in-memory cache; ``clock`` returns unix
+    seconds.  ``resource`` is needed to answer ``authorization`` requirements
+    with a fresh resource token.
+    """
+
+    def __init__(
+        self,
+        settings: AAuthSettings,
+        *,
+        discovery: Discovery | None = None,
+        replay_cache: ReplayCache | None = None,
+        resource: ResourceIdentity | None = None,
+        clock: Callable[[], float] = time.time,
+        token_cache: VerifiedTokenCache | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.discovery = discovery if discovery is not None else Discovery(settings, clock=clock)
+        self.replay_cache: ReplayCache | None = None
+        if settings.replay_protection:
+            self.replay_cache = (
+                replay_cache
+                if replay_cache is not None
+                else MemoryReplayCache(max_entries=settings.replay_cache_size, clock=clock)
+            )
+        self.resource = resource
+        self.token_cache = token_cache if token_cache is not None else VerifiedTokenCache()
+        self._jwt_algs = _jwt_algorithms(settings.algorithms)
+
+    # ------------------------------------------------------------------ public API
+
+    def verify(self, view: RequestView) -> VerifiedRequest | None:
+        """Verify a request; ``None`` when it carries no signature at all."""
+        if not view.is_signed:
+            return None
+        return self._run(self._verify_flow(view))
+
+    async def averify(self, view: RequestView) -> VerifiedRequest | None:
+        if not view.is_signed:
+            return None
+        return await self._arun(self._verify_flow(view))
+
+    def require(self, verified: VerifiedRequest | None, requirement: Requirement) -> VerifiedRequest:
+        """Turn a missing or insufficient context into the right challenge (B §3, §8)."""
+        if verified is None:
+            if requirement.level == "signature":
+                raise AuthorizationRequired(
+                    "this resource requires a signed request", code="signature_required",
+                    challenge=_SIGNATURE_CHALLENGE,
+                )
+            raise AuthorizationRequired(
+                "this resource requires a signed request from an identified agent",
+                code="identity_required", challenge=_IDENTITY_CHALLENGE,
+            )
+        if requirement.level == "identity" and verified.level == "signature":
+            raise AuthorizationRequired(
+                "this resource requires an identified agent (jwks, x509 or an agent token)",
+                code="identity_required", challenge=_IDENTITY_CHALLENGE,
+            )
+        if requirement.level == "authorization":
+            if verified.level != "authorization":
+                raise AuthorizationRequired(
+                    "this resource requires an auth token", code="authorization_required",
+                    challenge=self._auth_challenge(verified, requirement.scopes),
+                )
+            if not requirement.scopes <= verified.scope:
+                missing = " ".join(sorted(requirement.scopes - verified.scope))
+                raise InsufficientScope(
+                    f"the auth token does not grant: {missing}",
+                    challenge=self._auth_challenge(verified, requirement.scopes, step_up=True),
+                )
+        return verified
+
+    def authorize(self, view: RequestView, requirement: Requirement) -> VerifiedRequest:
+        """``verify`` then ``require``: what a protected route does."""
+        return self.require(self.verify(view), requirement)
+
+    async def aauthorize(self, view: RequestView, requirement: Requirement) -> VerifiedRequest:
+        return self.require(await self.averify(view), requirement)
+
+    def verify_exchange(self, view: RequestView, *, intermediary: str, agent_jkt: str) -> VerifiedRequest:
+        """Verify a token-exchange request (protocol A7).
+
+        The request presents the *upstream* auth token in Signature-Key but is
+        signed with the intermediary's own key, found in the intermediary's
+        ``aauth-resource`` JWKS by the resource token's ``agent_jkt``.  The upstream
+        token is validated in full: trusted issuer, ``typ``, signature, ``exp`` and
+        ``aud`` equal to the intermediary.
+        """
+        return self._run(self._exchange_flow(view, intermediary, agent_jkt))
+
+    async def averify_exchange(self, view: RequestView, *, intermediary: str, agent_jkt: str) -> VerifiedRequest:
+        return await self._arun(self._exchange_flow(view, intermediary, agent_jkt))
+
+    # ------------------------------------------------------------------ drivers
+
+    def _run(self, flow: _Flow) -> VerifiedRequest:
+        try:
+            request = next(flow)
+            while True:
+                request = flow.send(self._do(request))
+        except StopIteration as stop:
+            result: VerifiedRequest = stop.value
+            return result
+        except AAuthError as exc:
+            raise self._with_default_challenge(exc) from None
+
+    async def _arun(self, flow: _Flow) -> VerifiedRequest:
+        try:
+            request = next(flow)
+            while True:
+                request = flow.send(await self._ado(request))
+        except StopIteration as stop:
+            result: VerifiedRequest = stop.value
+            return result
+        except AAuthError as exc:
+            raise self._with_default_challenge(exc) from None
+
+    def _do(self, io: _IO) -> Any:
+        d = self.discovery
+        if isinstance(io, _KeyFor):
+            return d.key_for(io.identifier, io.well_known, io.kid)
+        if isinstance(io, _JwksKey):
+            return d.jwks_key(io.jwks_uri, io.kid)
+        if isinstance(io, _KeyByThumbprint):
+            return d.key_by_thumbprint(io.identifier, io.well_known, io.thumbprint)
+        if isinstance(io, _FetchText):
+            return d.fetch_text(io.url)
+        assert self.replay_cache is not None
+        return self.replay_cache.add(io.key, io.expires_at)
+
+    async def _ado(self, io: _IO) -> Any:
+        d = self.discovery
+        if isinstance(io, _KeyFor):
+            return await d.akey_for(io.identifier, io.well_known, io.kid)
+        if isinstance(io, _JwksKey):
+            return await d.ajwks_key(io.jwks_uri, io.kid)
+        if isinstance(io, _KeyByThumbprint):
+            return await d.akey_by_thumbprint(io.identifier, io.well_known, io.thumbprint)
+        if isinstance(io, _FetchText):
+            return await d.afetch_text(io.url)
+        assert self.replay_cache is not None
+        return await self.replay_cache.aadd(io.key, io.expires_at)
+
+    def _with_default_challenge(self, exc: AAuthError) -> AAuthError:
+        if exc.challenge is None and exc.status_code == 401:
+            exc.challenge = _IDENTITY_CHALLENGE if isinstance(exc, TokenError) else _SIGNATURE_CHALLENGE
+        log.info("aauth request refused: %s", exc.code)
+        return exc
+
+    # ------------------------------------------------------------------ the pipeline
+
+    def _parse(self, view: RequestView) -> _Parsed:
+        """B §8 steps 1-6: headers, label, components, ``created``, digest."""
+        h = view.headers
+        names = (dialect.SIGNATURE_HEADER, dialect.SIGNATURE_INPUT_HEADER, dialect.SIGNATURE_KEY_HEADER)
+        missing = [n for n in names if n not in h]
+        if missing:
+            raise SignatureError(f"missing signature header(s): {', '.join(missing)}", code="missing_signature")
+        sigkey = parse_signature_key(h[dialect.SIGNATURE_KEY_HEADER])
+        params = parse_signature_input(h[dialect.SIGNATURE_INPUT_HEADER])
+        label, signature = parse_signature(h[dialect.SIGNATURE_HEADER])
+        if not (label == params.label == sigkey.label):
+            raise SignatureError(
+                "Signature, Signature-Input and Signature-Key labels differ", code="label_mismatch"
+            )
+        if sigkey.scheme not in self.settings.schemes:
+            raise SignatureError(f"scheme {sigkey.scheme!r} is not accepted here", code="unsupported_scheme")
+        if params.alg is not None and params.alg not in self.settings.algorithms:
+            raise SignatureError(f"algorithm {params.alg!r} is not accepted", code="unsupported_algorithm")
+        check_components(params, view)
+        check_created(
+            params, now=self.clock(), max_age=self.settings.created_max_age,
+            max_future=self.settings.created_max_future,
+        )
+        if "content-digest" in params.components:
+            if view.body is None:
+                raise SignatureError("the request body was not available to check Content-Digest",
+                                     code="body_unavailable", status_code=500)
+            check_content_digest(h[dialect.CONTENT_DIGEST_HEADER], view.body)
+        return _Parsed(params, signature, sigkey)
+
+    def _canonical(self, view: RequestView) -> RequestView:
+        authority = self.settings.canonical_authority
+        if authority is not None and view.authority != authority:
+            return replace(view, authority=authority)
+        return view
+
+    def _check_signature(self, view: RequestView, parsed: _Parsed, key: PublicKey) -> None:
+        if key.httpsig_alg not in self.settings.algorithms:
+            raise SignatureError(f"key algorithm {key.httpsig_alg} is not accepted", code="unsupported_algorithm")
+        bases = self.settings.signature_bases
+        for i, base in enumerate(bases):
+            try:
+                verify_signature(view, parsed.params, parsed.signature, key, base=base)
+                return
+            except SignatureError:
+                if i == len(bases) - 1:
+                    raise
+
+    def _remember(self, parsed: _Parsed, key: PublicKey) -> _Remember | None:
+        if self.replay_cache is None:
+            return None
+        digest = hashlib.sha256(key.thumbprint.encode() + b"\0" + parsed.signature).hexdigest()
+        created = parsed.params.created or 0
+        return _Remember(f"aauth:replay:{digest}", created + self.settings.created_max_age + 1)
+
+    def _verify_flow(self, view: RequestView) -> _Flow:
+        view = self._canonical(view)
+        parsed = self._parse(view)
+        sk = parsed.sigkey
+        now = self.clock()
+        ctx: dict[str, Any] = {}
+        if sk.scheme == "hwk":
+            key = sk.hwk_key()
+        elif sk.scheme == "jwks":
+            if sk.id is not None:
+                if sk.well_known not in (None, dialect.WELL_KNOWN_AGENT, dialect.WELL_KNOWN_RESOURCE):
+                    raise SignatureError(f"well-known {sk.well_known!r} does not identify an agent",
+                                         code="invalid_signature_key")
+                key = yield _KeyFor(sk.id, sk.well_known, sk.kid or "")
+                ctx["agent"] = sk.id.rstrip("/")
+            else:
+                key = yield _JwksKey(sk.jwks_uri or "", sk.kid or "")
+        elif sk.scheme == "jwt":
+            key, ctx = yield from self._token_key(sk.jwt or "", now)
+        else:  # x509
+            from .x509chain import x509_identity  # x509 is rare; keep its imports off the hot path
+
+            if not self.settings.x509_trust_roots:
+                raise SignatureError("x509 keys need configured trust roots (x509_trust_roots)",
+                                     code="unsupported_scheme")
+            chain_pem = yield _FetchText(sk.params["x5u"])
+            key, ctx["agent"] = x509_identity(chain_pem, sk.params["x5t"], self.settings.x509_trust_roots, now=now)
+        self._check_signature(view, parsed, key)
+        remember = self._remember(parsed, key)
+        if remember is not None and not (yield remember):
+            raise ReplayError("this signature was already used", code="replayed_request")
+        return VerifiedRequest(
+            scheme=sk.scheme, label=sk.label, key=key, created=parsed.params.created or 0,
+            components=parsed.params.components, **ctx,
+        )
+
+    def _token_key(self, token: str, now: float) -> Generator[_IO, Any, tuple[PublicKey, dict[str, Any]]]:
+        """Validate the JWT of ``scheme=jwt`` completely before using its ``cnf`` key (B §6.3)."""
+        unverified = peek(token)
+        typ = unverified.header.get("typ")
+        iss = unverified.claims.get("iss")
+        kid = unverified.header.get("kid")
+        if not isinstance(iss, str) or not isinstance(kid, str):
+            raise TokenError("token needs string 'iss' and 'kid'", code="malformed_token")
+        s = self.settings
+        if typ == dialect.TYP_AUTH:
+            if iss.rstrip("/") not in {i.rstrip("/") for i in s.trusted_issuers}:
+                raise TokenError("auth token issuer is not trusted here", code="untrusted_issuer")
+            if s.resource_id is None:
+                raise TokenError("this server has no resource_id to check 'aud' against", code="invalid_audience")
+            issuer_key = yield _KeyFor(iss, dialect.WELL_KNOWN_ISSUER, kid)
+            valid = validate_token(
+                unverified, typ=dialect.TYP_AUTH, key=issuer_key, now=now, leeway=s.token_leeway,
+                algorithms=self._jwt_algs, audience=s.resource_id, max_act_depth=s.max_act_depth,
+                cache=self.token_cache,
+            )
+            claims = valid.claims
+            ctx = _auth_context(claims, valid.act)
+        elif typ == dialect.TYP_AGENT:
+            issuer_key = yield _KeyFor(iss, dialect.WELL_KNOWN_AGENT, kid)
+            valid = validate_token(
+                unverified, typ=dialect.TYP_AGENT, key=issuer_key, now=now, leeway=s.token_leeway,
+                algorithms=self._jwt_algs, max_act_depth=s.max_act_depth, cache=self.token_cache,
+            )
+            claims = valid.claims
+            if "aud" in claims and s.resource_id is not None and not _aud_contains(claims["aud"], s.resource_id):
+                raise TokenError("agent token is not meant for this server", code="invalid_audience")
+            ctx = {"agent": iss.rstrip("/"), "agent_delegate": _opt_str(claims.get("sub"))}
+        else:
+            raise TokenError(
+                f"a Signature-Key JWT must be an agent+jwt or auth+jwt, not {typ!r}", code="wrong_token_type"
+            )
+        if valid.cnf_jwk is None:
+            raise TokenError("token has no cnf.jwk", code="invalid_cnf")
+        try:
+            key = PublicKey.from_jwk(valid.cnf_jwk)
+        except KeyError_ as exc:
+            raise TokenError(f"token cnf.jwk is unusable: {exc.description}", code="invalid_cnf") from None
+        ctx.update(token_type=typ, issuer=iss, claims=claims, token=unverified.raw)
+        return key, ctx
+
+    def _exchange_flow(self, view: RequestView, intermediary: str, agent_jkt: str) -> _Flow:
+        view = self._canonical(view)
+        parsed = self._parse(view)
+        sk = parsed.sigkey
+        if sk.scheme != "jwt":
+            raise SignatureError("a token exchange must present the upstream auth token (scheme=jwt)",
+                                 code="invalid_request")
+        now = self.clock()
+        s = self.settings
+        upstream = peek(sk.jwt or "")
+        if upstream.header.get("typ") != dialect.TYP_AUTH:
+            raise TokenError("the upstream token must be an auth+jwt", code="wrong_token_type")
+        iss, kid = upstream.claims.get("iss"), upstream.header.get("kid")
+        if not isinstance(iss, str) or not isinstance(kid, str):
+            raise TokenError("upstream token needs string 'iss' and 'kid'", code="malformed_token")
+        if iss.rstrip("/") not in {i.rstrip("/") for i in s.trusted_issuers}:
+            raise TokenError("upstream auth server is not trusted", code="untrusted_issuer")
+        issuer_key = yield _KeyFor(iss, dialect.WELL_KNOWN_ISSUER, kid)
+        valid = validate_token(
+            upstream, typ=dialect.TYP_AUTH, key=issuer_key, now=now, leeway=s.token_leeway,
+            algorithms=self._jwt_algs, audience=intermediary, max_act_depth=s.max_act_depth,
+            cache=self.token_cache,
+        )
+        signer = yield _KeyByThumbprint(intermediary, dialect.WELL_KNOWN_RESOURCE, agent_jkt)
+        self._check_signature(view, parsed, signer)
+        remember = self._remember(parsed, signer)
+        if remember is not None and not (yield remember):
+            raise ReplayError("this signature was already used", code="replayed_request")
+        ctx = _auth_context(valid.claims, valid.act)
+        return VerifiedRequest(
+            scheme="jwt", label=sk.label, key=signer, created=parsed.params.created or 0,
+            components=parsed.params.components, token_type=dialect.TYP_AUTH, issuer=iss,
+            claims=valid.claims, token=upstream.raw, **ctx,
+        )
+
+    # ------------------------------------------------------------------ challenges
+
+    def _auth_challenge(self, verified: VerifiedRequest, scopes: frozenset[str], *, step_up: bool = False) -> str:
+        """A fresh resource token for the verified agent, or an identity challenge when
+        there is no agent identifier to bind one to (A8: never before verification)."""
+        if verified.agent is None or self.resource is None or self.resource.auth_server is None:
+            return _IDENTITY_CHALLENGE
+        if scopes and step_up:
+            scope = " ".join(sorted(scopes | verified.scope))
+        elif scopes:
+            scope = " ".join(sorted(scopes))
+        else:
+            scope = None
+        return self.resource.auth_token_challenge(
+            agent=verified.agent, agent_jkt=verified.key_thumbprint, scope=scope
+        )
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _jwt_algorithms(httpsig_algs: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    if dialect.HTTPSIG_ALG_ED25519 in httpsig_algs:
+        out += dialect.JWT_ALGS_ED25519_IN
+    if dialect.HTTPSIG_ALG_P256 in httpsig_algs:
+        out.append(dialect.JWT_ALG_P256)
+    return tuple(out)
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _aud_contains(aud: Any, expected: str) -> bool:
+    values = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    return any(isinstance(v, str) and v.rstrip("/") == expected.rstrip("/") for v in values)
+
+
+def _auth_context(claims: Mapping[str, Any], act: tuple[Any, ...]) -> dict[str, Any]:
+    scope = claims.get("scope")
+    return {
+        "agent": _opt_str(claims.get("agent")),
+        "agent_delegate": _opt_str(claims.get("agent_delegate")),
+        "sub": _opt_str(claims.get("sub")),
+        "scope": frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
+        "act": tuple(Actor(a.agent, a.agent_delegate, a.sub) for a in act),
+        "claims": claims if isinstance(claims, MappingProxyType) else MappingProxyType(dict(claims)),
+    }

@@ -1,0 +1,159 @@
+"""Replay cache and key-document cache: atomic, bounded, thread-safe."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+
+from aauth_core import cache as cache_module
+from aauth_core.cache import (
+    CachedDocument,
+    KeyCache,
+    MemoryKeyCache,
+    MemoryReplayCache,
+    ReplayCache,
+)
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def doc(n: int) -> CachedDocument:
+    return CachedDocument({"n": n}, fetched_at=0.0, fresh_until=1.0, stale_until=2.0)
+
+
+# ---------------------------------------------------------------- ReplayCache
+
+
+def test_memory_replay_cache_satisfies_protocol() -> None:
+    assert isinstance(MemoryReplayCache(), ReplayCache)
+
+
+def test_add_reports_new_then_duplicate() -> None:
+    clock = FakeClock()
+    c = MemoryReplayCache(clock=clock)
+    assert c.add("sig-a", clock.now + 60) is True
+    assert c.add("sig-a", clock.now + 60) is False
+    assert c.add("sig-b", clock.now + 60) is True
+    assert len(c) == 2
+
+
+def test_entry_is_forgotten_once_expired() -> None:
+    clock = FakeClock()
+    c = MemoryReplayCache(clock=clock)
+    assert c.add("k", clock.now + 60)
+    clock.advance(59)
+    assert not c.add("k", clock.now + 60)
+    clock.advance(1)  # exactly at expires_at: expired
+    assert c.add("k", clock.now + 60)
+    assert not c.add("k", clock.now + 60)
+
+
+def test_expired_entries_are_purged_lazily() -> None:
+    clock = FakeClock()
+    c = MemoryReplayCache(clock=clock)
+    for i in range(100):
+        c.add(f"k{i}", clock.now + 10)
+    clock.advance(11)
+    c.add("fresh", clock.now + 10)
+    assert len(c) == 1
+
+
+def test_full_cache_evicts_oldest_and_warns_once(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "_evict_warned", False)
+    clock = FakeClock()
+    c = MemoryReplayCache(max_entries=3, clock=clock)
+    with caplog.at_level(logging.WARNING, logger="aauth.core"):
+        for i in range(3):
+            clock.advance(1)
+            assert c.add(f"secret-key-{i}", clock.now + 60)
+        assert c.add("secret-key-3", clock.now + 60)  # evicts secret-key-0
+        assert c.add("secret-key-4", clock.now + 60)  # evicts secret-key-1, no second warning
+    assert len(c) == 3
+    assert c.add("secret-key-0", clock.now + 60)  # was evicted, so it is new again
+    assert not c.add("secret-key-4", clock.now + 60)
+    warnings = [r for r in caplog.records if r.name == "aauth.core"]
+    assert len(warnings) == 1
+    assert "secret-key" not in caplog.text
+
+
+def test_add_is_atomic_across_threads() -> None:
+    c = MemoryReplayCache()
+    results: list[bool] = []
+    barrier = threading.Barrier(32)
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(c.add("same", 2e9))
+
+    threads = [threading.Thread(target=worker) for _ in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1
+    assert results.count(False) == 31
+
+
+async def test_aadd_shares_state_with_add() -> None:
+    clock = FakeClock()
+    c = MemoryReplayCache(clock=clock)
+    assert await c.aadd("k", clock.now + 5)
+    assert not c.add("k", clock.now + 5)
+    assert not await c.aadd("k", clock.now + 5)
+
+
+def test_invalid_size_rejected() -> None:
+    with pytest.raises(ValueError):
+        MemoryReplayCache(max_entries=0)
+    with pytest.raises(ValueError):
+        MemoryKeyCache(max_entries=0)
+
+
+# ---------------------------------------------------------------- KeyCache
+
+
+def test_memory_key_cache_satisfies_protocol() -> None:
+    assert isinstance(MemoryKeyCache(), KeyCache)
+
+
+def test_key_cache_get_set_delete() -> None:
+    c = MemoryKeyCache()
+    assert c.get("u") is None
+    c.set("u", doc(1))
+    got = c.get("u")
+    assert got is not None and got.value == {"n": 1}
+    c.set("u", doc(2))
+    assert c.get("u") == doc(2)
+    c.delete("u")
+    c.delete("u")  # deleting a missing key is fine
+    assert c.get("u") is None
+
+
+def test_key_cache_is_lru() -> None:
+    c = MemoryKeyCache(max_entries=2)
+    c.set("a", doc(1))
+    c.set("b", doc(2))
+    assert c.get("a") is not None  # a is now most recently used
+    c.set("c", doc(3))  # evicts b
+    assert c.get("b") is None
+    assert c.get("a") is not None and c.get("c") is not None
+    assert len(c) == 2
+
+
+def test_cached_document_is_frozen() -> None:
+    d = doc(1)
+    with pytest.raises(AttributeError):
+        d.fetched_at = 5.0  # type: ignore[misc]
