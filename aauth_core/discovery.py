@@ -304,9 +304,7 @@ class _Body:
             raise self._too_large()
 
     def _too_large(self) -> DiscoveryError:
-        return DiscoveryError(
-            f"document from {self.host} exceeds {self.limit} bytes", code="document_too_large"
-        )
+        return DiscoveryError(f"document from {self.host} exceeds {self.limit} bytes", code="document_too_large")
 
     def feed(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -345,22 +343,24 @@ def _ttl(cache_control: str | None, settings: AAuthSettings) -> float:
     return float(max(low, min(ttl, high)))
 
 
-def _validate(need: _Need, value: Mapping[str, Any], host: str) -> None:
-    """Kind-specific checks, run on every document before it is used."""
+def _validate(need: _Need, value: Mapping[str, Any]) -> None:
+    """Kind-specific checks, run on every document before it is used (cheap: hot path)."""
     if need.kind == "metadata":
         field = dialect.METADATA_ID_FIELD[need.well_known]
         named = value.get(field)
         if not isinstance(named, str) or _strip_slash(named) != _strip_slash(need.identifier):
             raise DiscoveryError(
-                f"metadata from {host}: '{field}' does not match the identifier it was fetched for",
+                f"metadata from {_host_of(need.url)}: '{field}' does not match the identifier it was fetched for",
                 code="metadata_mismatch",
             )
         jwks_uri = value.get("jwks_uri")
         parts = urlsplit(jwks_uri) if isinstance(jwks_uri, str) else None
         if parts is None or parts.scheme not in ("https", "http") or not parts.netloc:
-            raise DiscoveryError(f"metadata from {host}: 'jwks_uri' is not a URL", code="invalid_metadata")
+            raise DiscoveryError(
+                f"metadata from {_host_of(need.url)}: 'jwks_uri' is not a URL", code="invalid_metadata"
+            )
     elif need.kind == "jwks" and not isinstance(value.get("keys"), list):
-        raise DiscoveryError(f"JWKS from {host} has no 'keys' list", code="invalid_jwks")
+        raise DiscoveryError(f"JWKS from {_host_of(need.url)} has no 'keys' list", code="invalid_jwks")
 
 
 def _decode(need: _Need, body: bytes, host: str) -> Mapping[str, Any]:
@@ -503,9 +503,7 @@ class Discovery:
         return self._run(self._key_flow(identifier, well_known, None, lambda k: k.thumbprint == thumbprint))
 
     async def akey_by_thumbprint(self, identifier: str, well_known: str, thumbprint: str) -> PublicKey:
-        return await self._arun(
-            self._key_flow(identifier, well_known, None, lambda k: k.thumbprint == thumbprint)
-        )
+        return await self._arun(self._key_flow(identifier, well_known, None, lambda k: k.thumbprint == thumbprint))
 
     def fetch_text(self, url: str, max_bytes: int | None = None) -> str:
         """A text document (an ``x5u`` PEM chain), under the same guard, limits and cache."""
@@ -543,7 +541,7 @@ class Discovery:
 
     def _metadata_need(self, identifier: str, well_known: str) -> _Need:
         if well_known not in dialect.METADATA_ID_FIELD:
-            raise DiscoveryError(f"unknown metadata document {well_known!r}", code="invalid_metadata")
+            raise DiscoveryError("unknown metadata document name", code="invalid_metadata")
         if "?" in identifier:
             raise _blocked(_host_of(identifier), "identifier must not carry a query")
         url = f"{_strip_slash(identifier)}/.well-known/{well_known}"
@@ -564,9 +562,7 @@ class Discovery:
         if not isinstance(text, str):
             raise DiscoveryError(f"no text document for {_host_of(url)}", code=_FAILED)
         if len(text.encode()) > limit:
-            raise DiscoveryError(
-                f"document from {_host_of(url)} exceeds {limit} bytes", code="document_too_large"
-            )
+            raise DiscoveryError(f"document from {_host_of(url)} exceeds {limit} bytes", code="document_too_large")
         return text
 
     def _key_flow(
@@ -614,17 +610,17 @@ class Discovery:
                     self._keysets.popitem(last=False)
         return keys
 
-    def _lookup(self, need: _Need, *, claim: bool) -> _Got | None:
-        """A usable document without I/O, or None when it must be fetched.
+    def _fast_path(self, need: _Need) -> _Got | None:
+        """The lock-free cache hit.  Forced refreshes always take the URL's lock, so a
+        caller that is rate limited still waits for a refresh already in flight."""
+        return None if need.refresh_seen is not None else self._lookup(need)
 
-        With ``claim`` (called under the URL's lock) a forced refresh that goes
-        ahead is recorded against the rate limit.
-        """
-        host = _host_of(need.url)
+    def _lookup(self, need: _Need) -> _Got | None:
+        """A usable document without I/O, or None when it must be fetched."""
         offline = self._documents.get(need.url)
         if offline is not None:
             now = self._clock()
-            _validate(need, offline, host)
+            _validate(need, offline)
             return _Got(CachedDocument(offline, now, now, now), offline=True)
         entry = self._cache.get(need.key)
         if entry is None:
@@ -633,24 +629,23 @@ class Discovery:
         fresh = now < entry.fresh_until
         if need.refresh_seen is not None and entry.fetched_at <= need.refresh_seen:
             # A forced refresh, and nobody has refreshed since the caller looked.
-            if not fresh or self._may_force(need.key, now, claim):
+            if not fresh or self._claim_refresh(need.key, now):
                 return None
         elif not fresh:
             return None
-        _validate(need, entry.value, host)
+        _validate(need, entry.value)
         return _Got(entry)
 
-    def _may_force(self, key: str, now: float, claim: bool) -> bool:
-        """True when a forced refresh of ``key`` is allowed now (and, with ``claim``, records it)."""
+    def _claim_refresh(self, key: str, now: float) -> bool:
+        """Record and allow a forced refresh of ``key``, unless one happened within the interval."""
         interval = self.settings.unknown_kid_refetch_interval
         with self._state_lock:
             last = self._last_forced.get(key)
             if last is not None and now - last < interval:
                 return False
-            if claim:
-                if len(self._last_forced) >= 4096:
-                    self._last_forced = {k: t for k, t in self._last_forced.items() if now - t < interval}
-                self._last_forced[key] = now
+            if len(self._last_forced) >= 4096:  # keep the table bounded
+                self._last_forced = {k: t for k, t in self._last_forced.items() if now - t < interval}
+            self._last_forced[key] = now
             return True
 
     def _refresh_flow(self, need: _Need) -> Generator[_Op, Any, _Got]:
@@ -674,7 +669,7 @@ class Discovery:
             return self._stale_or_raise(need, host, error)
         try:
             value = _decode(need, response.body, host)
-            _validate(need, value, host)
+            _validate(need, value)
         except DiscoveryError as exc:
             return self._stale_or_raise(need, host, exc)
         now = self._clock()
@@ -690,7 +685,7 @@ class Discovery:
         if entry is None or self._clock() >= entry.stale_until:
             raise error
         try:
-            _validate(need, entry.value, host)
+            _validate(need, entry.value)
         except DiscoveryError:
             raise error from None
         logger.warning("discovery: refresh from %s failed (%s); serving the cached copy", host, error.code)
@@ -715,11 +710,11 @@ class Discovery:
             return cast(T, stop.value)
 
     def _get(self, need: _Need) -> _Got:
-        got = self._lookup(need, claim=False)
+        got = self._fast_path(need)
         if got is not None:
             return got
         with self._locks.hold(need.key):  # single flight: one fetch per URL, waiters reuse it
-            got = self._lookup(need, claim=True)
+            got = self._lookup(need)
             if got is not None:
                 return got
             flow = self._refresh_flow(need)
@@ -736,11 +731,11 @@ class Discovery:
                 return cast(_Got, stop.value)
 
     async def _aget(self, need: _Need) -> _Got:
-        got = self._lookup(need, claim=False)
+        got = self._fast_path(need)
         if got is not None:
             return got
         async with self._locks.ahold(need.key):
-            got = self._lookup(need, claim=True)
+            got = self._lookup(need)
             if got is not None:
                 return got
             flow = self._refresh_flow(need)

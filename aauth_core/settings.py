@@ -109,9 +109,9 @@ class AAuthSettings:
         for identifier in (self.resource_id, self.auth_server, *self.trusted_issuers):
             if identifier is not None:
                 _check_identifier(identifier)
-        bad = [b for b in self.signature_bases if b not in _BASES]
-        if bad or not self.signature_bases:
-            raise SettingsError(f"signature_bases must be a non-empty subset of {_BASES}, got {bad or '()'}")
+        bad_bases: list[str] = [b for b in self.signature_bases if b not in _BASES]
+        if bad_bases or not self.signature_bases:
+            raise SettingsError(f"signature_bases must be a non-empty subset of {_BASES}, got {bad_bases or '()'}")
         bad = [a for a in self.algorithms if a not in _ALGS]
         if bad or not self.algorithms:
             raise SettingsError(f"algorithms must be a non-empty subset of {_ALGS}, got {bad or '()'}")

@@ -14,12 +14,12 @@ whose ``code`` is stable; descriptions never contain token text or signatures.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
 import re
 import threading
-import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,11 +27,12 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Final
 
-from joserfc.errors import JoseError, SecurityWarning
+from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey
 from joserfc.jws import JWSRegistry, deserialize_compact, serialize_compact
 
 from . import dialect
+from .context import Actor
 from .errors import TokenError
 from .keys import KeyError_, PublicKey, SigningKey, b64url_decode
 
@@ -68,7 +69,6 @@ _HTTPSIG_TO_JWT: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         dialect.HTTPSIG_ALG_P256: (dialect.JWT_ALG_P256,),
     }
 )
-_DEPRECATION_MESSAGE: Final = "EdDSA is deprecated"
 _SHOW_LIMIT: Final = 40
 
 
@@ -78,6 +78,12 @@ def _registry(alg: str) -> JWSRegistry:
     # members outside joserfc's registry are tolerated (they are never interpreted).
     registry = JWSRegistry(algorithms=[alg], strict_check_header=False)
     registry.max_header_length = MAX_TOKEN_LENGTH
+    # A6 requires EdDSA; joserfc warns that it is deprecated (RFC 9864) on every
+    # use.  A private copy of the algorithm without that flag silences it for our
+    # registry only, without touching the process-wide warning filters.
+    model = copy.copy(JWSRegistry.algorithms[alg])
+    model.security_warning = None
+    registry.algorithms = {**registry.algorithms, alg: model}
     return registry
 
 
@@ -109,15 +115,6 @@ def _error(code: str, description: str) -> TokenError:
 
 
 # --------------------------------------------------------------------------- values
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """One level of an ``act`` chain: who presented the upstream token (B §7.4)."""
-
-    agent: str
-    agent_delegate: str | None = None
-    sub: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,10 +306,7 @@ def _sign(key: SigningKey, typ: str, claims: dict[str, Any]) -> str:
     private.pop("kid", None)
     jkey = _import_joserfc(private)
     payload = json.dumps(claims, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    with warnings.catch_warnings():
-        # A6 requires emitting EdDSA; joserfc flags it as deprecated (RFC 9864).
-        warnings.filterwarnings("ignore", message=_DEPRECATION_MESSAGE, category=SecurityWarning)
-        return serialize_compact(header, payload.encode("utf-8"), jkey, registry=_REGISTRIES[key.jwt_alg])
+    return serialize_compact(header, payload.encode("utf-8"), jkey, registry=_REGISTRIES[key.jwt_alg])
 
 
 def mint_agent_token(
@@ -587,9 +581,7 @@ def _verify_signature(raw: str, alg: str, key: PublicKey) -> None:
     )
     try:
         jkey = _joserfc_public(material)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=_DEPRECATION_MESSAGE, category=SecurityWarning)
-            deserialize_compact(raw, jkey, registry=_REGISTRIES[alg])
+        deserialize_compact(raw, jkey, registry=_REGISTRIES[alg])
     except (JoseError, ValueError, TypeError, KeyError):
         raise _error("invalid_token_signature", "token signature does not verify") from None
 

@@ -38,11 +38,11 @@ from .headers import (
     parse_signature_key,
 )
 from .httpsig import check_components, check_created, verify_signature
-from .keys import KeyError_, PublicKey
+from .keys import PublicKey
 from .request import RequestView
 from .resource import ResourceIdentity, challenge_header
 from .settings import AAuthSettings
-from .tokens import VerifiedTokenCache, peek, validate_token
+from .tokens import VerifiedTokenCache, jwt_algorithms_for, peek, validate_token
 
 __all__ = ["Verifier"]
 
@@ -131,7 +131,7 @@ class Verifier:
             )
         self.resource = resource
         self.token_cache = token_cache if token_cache is not None else VerifiedTokenCache()
-        self._jwt_algs = _jwt_algorithms(settings.algorithms)
+        self._jwt_algs = jwt_algorithms_for(settings.algorithms)
 
     # ------------------------------------------------------------------ public API
 
@@ -197,6 +197,11 @@ class Verifier:
 
     async def averify_exchange(self, view: RequestView, *, intermediary: str, agent_jkt: str) -> VerifiedRequest:
         return await self._arun(self._exchange_flow(view, intermediary, agent_jkt))
+
+    def verify_with_key(self, view: RequestView, key: PublicKey) -> VerifiedRequest:
+        """Check only the HTTP signature against a known key (``aauth verify --key``):
+        headers, components, ``created``, digest and signature; no discovery, no tokens."""
+        return self._run(self._fixed_key_flow(view, key))
 
     # ------------------------------------------------------------------ drivers
 
@@ -347,6 +352,18 @@ class Verifier:
             components=parsed.params.components, **ctx,
         )
 
+    def _fixed_key_flow(self, view: RequestView, key: PublicKey) -> _Flow:
+        view = self._canonical(view)
+        parsed = self._parse(view)
+        self._check_signature(view, parsed, key)
+        remember = self._remember(parsed, key)
+        if remember is not None and not (yield remember):
+            raise ReplayError("this signature was already used", code="replayed_request")
+        return VerifiedRequest(
+            scheme=parsed.sigkey.scheme, label=parsed.sigkey.label, key=key,
+            created=parsed.params.created or 0, components=parsed.params.components,
+        )
+
     def _token_key(self, token: str, now: float) -> Generator[_IO, Any, tuple[PublicKey, dict[str, Any]]]:
         """Validate the JWT of ``scheme=jwt`` completely before using its ``cnf`` key (B §6.3)."""
         unverified = peek(token)
@@ -383,12 +400,9 @@ class Verifier:
             raise TokenError(
                 f"a Signature-Key JWT must be an agent+jwt or auth+jwt, not {typ!r}", code="wrong_token_type"
             )
-        if valid.cnf_jwk is None:
+        if valid.cnf_key is None:  # validate_token requires cnf for both typs; belt and braces
             raise TokenError("token has no cnf.jwk", code="invalid_cnf")
-        try:
-            key = PublicKey.from_jwk(valid.cnf_jwk)
-        except KeyError_ as exc:
-            raise TokenError(f"token cnf.jwk is unusable: {exc.description}", code="invalid_cnf") from None
+        key = valid.cnf_key
         ctx.update(token_type=typ, issuer=iss, claims=claims, token=unverified.raw)
         return key, ctx
 
@@ -424,7 +438,7 @@ class Verifier:
         return VerifiedRequest(
             scheme="jwt", label=sk.label, key=signer, created=parsed.params.created or 0,
             components=parsed.params.components, token_type=dialect.TYP_AUTH, issuer=iss,
-            claims=valid.claims, token=upstream.raw, **ctx,
+            token=upstream.raw, **ctx,
         )
 
     # ------------------------------------------------------------------ challenges
@@ -446,15 +460,6 @@ class Verifier:
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _jwt_algorithms(httpsig_algs: tuple[str, ...]) -> tuple[str, ...]:
-    out: list[str] = []
-    if dialect.HTTPSIG_ALG_ED25519 in httpsig_algs:
-        out += dialect.JWT_ALGS_ED25519_IN
-    if dialect.HTTPSIG_ALG_P256 in httpsig_algs:
-        out.append(dialect.JWT_ALG_P256)
-    return tuple(out)
 
 
 def _opt_str(value: Any) -> str | None:

@@ -1,0 +1,198 @@
+"""The verifier pipeline, driven through the shared scenario table, sync and async."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from aauth_core import dialect
+from aauth_core.context import Requirement, VerifiedRequest
+from aauth_core.errors import AAuthError
+from aauth_core.headers import parse_agent_auth
+from aauth_core.request import RequestView
+from aauth_core.resource import ResourceIdentity
+from aauth_core.settings import AAuthSettings
+from aauth_core.tokens import peek
+from aauth_core.verifier import Verifier
+
+from ..conftest import AGENT, ISSUER, RESOURCE, World
+from ..scenarios import SCENARIOS, Request, Scenario, requirement_for
+
+
+def resource_settings(**overrides) -> AAuthSettings:
+    values = dict(resource_id=RESOURCE, auth_server=ISSUER, trusted_issuers=(ISSUER,),
+                  resource_scopes=("data.read", "data.write"))
+    values.update(overrides)
+    return AAuthSettings(**values)
+
+
+def make_verifier(world: World, **overrides) -> Verifier:
+    settings = resource_settings(**overrides)
+    resource = ResourceIdentity.from_settings(settings, [world.resource.key], clock=world.clock)
+    return Verifier(settings, discovery=world.discovery(settings), resource=resource, clock=world.clock)
+
+
+def context_of(v: VerifiedRequest, req: Request) -> dict:
+    out = v.to_dict()
+    out["scope"] = v.scope_text
+    if req.body is not None:
+        out["body_length"] = len(req.body)
+    if req.path.startswith("/files/"):
+        from urllib.parse import unquote
+
+        out["name"] = unquote(req.path[len("/files/"):])
+    return out
+
+
+def _view(req: Request) -> RequestView:
+    return RequestView.from_url(req.method, req.url, req.headers, req.body)
+
+
+def _check(s: Scenario, req: Request, outcome: VerifiedRequest | AAuthError) -> None:
+    if s.status == 200:
+        assert isinstance(outcome, VerifiedRequest), f"{s.name}: {outcome!r}"
+        ctx = context_of(outcome, req)
+        for k, v in s.context.items():
+            assert ctx[k] == v, (s.name, k, ctx[k])
+        return
+    assert isinstance(outcome, AAuthError), f"{s.name} was accepted"
+    assert (outcome.status_code, outcome.code) == (s.status, s.code), f"{s.name}: {outcome!r}"
+    assert outcome.challenge is not None and outcome.challenge.startswith(s.challenge or ""), outcome.challenge
+    assert "eyJ" not in outcome.description  # never echo tokens
+
+
+@pytest.mark.parametrize("s", SCENARIOS, ids=lambda s: s.name)
+def test_scenario_sync(world: World, s: Scenario) -> None:
+    verifier = make_verifier(world)
+    req = s.build(world)
+    requirement = requirement_for(req.path) or Requirement("signature")
+    outcome: VerifiedRequest | AAuthError | None = None
+    for _ in range(s.repeat):
+        try:
+            outcome = verifier.authorize(_view(req), requirement)
+        except AAuthError as exc:
+            outcome = exc
+    assert outcome is not None
+    _check(s, req, outcome)
+
+
+@pytest.mark.parametrize("s", SCENARIOS, ids=lambda s: s.name)
+async def test_scenario_async(world: World, s: Scenario) -> None:
+    verifier = make_verifier(world)
+    req = s.build(world)
+    requirement = requirement_for(req.path) or Requirement("signature")
+    outcome: VerifiedRequest | AAuthError | None = None
+    for _ in range(s.repeat):
+        try:
+            outcome = await verifier.aauthorize(_view(req), requirement)
+        except AAuthError as exc:
+            outcome = exc
+    assert outcome is not None
+    _check(s, req, outcome)
+
+
+def test_unsigned_request_yields_no_context(world: World) -> None:
+    assert make_verifier(world).verify(RequestView.from_url("GET", RESOURCE + "/data")) is None
+
+
+def test_resource_token_in_challenge_is_bound_to_the_verified_agent_key(world: World) -> None:
+    from ..scenarios import _sign
+
+    req = _sign(world, "GET", "/data-auth")
+    with pytest.raises(AAuthError) as err:
+        make_verifier(world).authorize(_view(req), Requirement("authorization", frozenset({"data.read"})))
+    challenge = parse_agent_auth(err.value.challenge or "")
+    assert challenge.auth_server == ISSUER
+    token = peek(challenge.resource_token or "")
+    assert token.header["typ"] == dialect.TYP_RESOURCE
+    assert token.claims["iss"] == RESOURCE and token.claims["aud"] == ISSUER
+    assert token.claims["agent"] == AGENT
+    assert token.claims["agent_jkt"] == world.agent.key.thumbprint
+    assert token.claims["scope"] == "data.read"
+
+
+def test_step_up_challenge_asks_for_the_needed_scope(world: World) -> None:
+    from ..scenarios import _jwt
+
+    req = _jwt(world, "GET", "/data-admin", world.auth_token(scope="data.read"))
+    with pytest.raises(AAuthError) as err:
+        make_verifier(world).authorize(_view(req), Requirement("authorization", frozenset({"data.admin"})))
+    assert err.value.status_code == 403
+    token = peek(parse_agent_auth(err.value.challenge or "").resource_token or "")
+    assert set(token.claims["scope"].split()) == {"data.read", "data.admin"}
+
+
+def test_compat_base_verifies_when_enabled(world: World) -> None:
+    from ..scenarios import _sign
+
+    req = _sign(world, "GET", "/data", base="demo-2026-01")
+    v = make_verifier(world, signature_bases=("rfc9421", "demo-2026-01"))
+    assert v.verify(_view(req)) is not None
+
+
+def test_warm_requests_fetch_each_document_once(world: World) -> None:
+    from ..scenarios import _jwt
+
+    v = make_verifier(world, replay_protection=False)
+    req = _jwt(world, "GET", "/data-auth", world.auth_token())
+    for _ in range(5):
+        assert v.verify(_view(req)) is not None
+    assert world.network.calls[f"{ISSUER}/.well-known/aauth-issuer"] == 1
+    assert world.network.calls[f"{ISSUER}/jwks.json"] == 1
+    assert v.token_cache.hits >= 4
+
+
+def test_ssrf_identifier_never_reaches_the_network(world: World) -> None:
+    from ..scenarios import _sign
+
+    req = _sign(world, "GET", "/data-jwks", params={"id": "https://10.0.0.1", "kid": "k", "well-known": "aauth-agent"})
+    with pytest.raises(AAuthError) as err:
+        make_verifier(world).verify(_view(req))
+    assert err.value.code == "blocked_url"
+    assert not any("10.0.0.1" in url for url in world.network.calls)
+
+
+def test_canonical_authority_comes_from_settings_not_host(world: World) -> None:
+    from ..scenarios import _sign
+
+    req = _sign(world, "GET", "/data")
+    view = RequestView.from_url("GET", "https://internal-host:8080/data", req.headers, authority="internal-host:8080")
+    assert make_verifier(world).verify(view) is not None
+
+
+def test_exchange_request_shape(world: World) -> None:
+    """A7: upstream auth token in Signature-Key, signature by the intermediary's key."""
+    from ..conftest import signed_request
+
+    intermediary = world.resource  # a resource acting as agent
+    upstream = world.auth_token(aud=intermediary.id)
+    body = b"request_type=exchange&resource_token=x"
+    headers, _ = signed_request("POST", f"{ISSUER}/agent/token", key=intermediary.key, scheme="jwt",
+                                params={"jwt": upstream}, body=body,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    settings = AAuthSettings(resource_id=ISSUER, trusted_issuers=(ISSUER,))
+    v = Verifier(settings, discovery=world.discovery(settings), clock=world.clock)
+    view = RequestView.from_url("POST", f"{ISSUER}/agent/token", headers, body)
+    verified = v.verify_exchange(view, intermediary=intermediary.id, agent_jkt=intermediary.key.thumbprint)
+    assert verified.key_thumbprint == intermediary.key.thumbprint
+    assert verified.agent == world.agent.id  # the upstream token's agent
+    # the same request signed by someone else's key does not verify
+    with pytest.raises(AAuthError) as err:
+        v2 = Verifier(settings, discovery=world.discovery(settings), clock=world.clock)
+        v2.verify_exchange(view, intermediary=intermediary.id, agent_jkt=world.agent.key.thumbprint)
+    assert err.value.code in ("unknown_key", "invalid_signature")
+    # upstream aud must be the intermediary
+    with pytest.raises(AAuthError) as err:
+        v3 = Verifier(settings, discovery=world.discovery(settings), clock=world.clock)
+        v3.verify_exchange(view, intermediary="https://someone-else.example", agent_jkt=intermediary.key.thumbprint)
+    assert err.value.code == "invalid_audience"
+
+
+def test_body_bytes_are_hashed_exactly(world: World) -> None:
+    from ..scenarios import _sign
+
+    body = b'{"a": 1}\r\n'
+    req = _sign(world, "POST", "/upload", body=body)
+    assert make_verifier(world).verify(_view(req)) is not None
+    assert hashlib.sha256(body).digest()
