@@ -9,14 +9,16 @@ anything takes an explicit setting (architecture convention 8).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from .context import Requirement
 from .errors import AAuthError
 from .request import canonical_authority
 
-__all__ = ["AAuthSettings", "SettingsError", "SignatureBase", "SignatureKeyFormat"]
+__all__ = ["AAuthSettings", "SettingsError", "SignatureBase", "SignatureKeyFormat", "parse_requirement"]
 
 SignatureBase = Literal["rfc9421", "demo-2026-01"]
 SignatureKeyFormat = Literal["transcript", "sf"]
@@ -64,6 +66,14 @@ class AAuthSettings:
         the deepest ``act`` chain accepted or issued.  ``resource_token_lifetime``.
     Discovery
         timeouts, document size limit and cache TTL bounds.
+    Adapters
+        ``signing_keys``: key sources (file paths or ``env:NAME``) for the resource's
+        own keys; the first signs.  ``protect_all`` with ``default_requirement``
+        protects every route but ``exempt_paths``; ``protected_paths`` maps path
+        prefixes to requirements (``"identity"``, ``"authorization:data.read"``).
+        ``trust_forwarded``: take the authority from ``X-Forwarded-Host`` /
+        ``Forwarded`` when no canonical authority is configured.  ``allow_options``:
+        let CORS preflight through unauthenticated.  ``debug``: log full exchanges.
     """
 
     resource_id: str | None = None
@@ -95,16 +105,20 @@ class AAuthSettings:
     discovery_stale_ttl: int = 86_400
     unknown_kid_refetch_interval: float = 30.0
 
+    signing_keys: tuple[str, ...] = ()
     trust_forwarded: bool = False
     protect_all: bool = False
-    exempt_paths: tuple[str, ...] = ()
+    default_requirement: str = "signature"
+    protected_paths: Mapping[str, str] = field(default_factory=dict)
+    exempt_paths: tuple[str, ...] = ("/.well-known/", "/jwks.json")
+    allow_options: bool = True
     debug: bool = False
 
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("trusted_issuers", "signature_bases", "algorithms", "schemes", "x509_trust_roots",
-                     "resource_scopes", "exempt_paths"):
+                     "resource_scopes", "exempt_paths", "signing_keys"):
             object.__setattr__(self, name, _tuple(getattr(self, name)))
         for identifier in (self.resource_id, self.auth_server, *self.trusted_issuers):
             if identifier is not None:
@@ -122,6 +136,12 @@ class AAuthSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise SettingsError(f"{name} must be a non-negative integer")
+        parse_requirement(self.default_requirement)
+        for prefix, spec in dict(self.protected_paths).items():
+            if not prefix.startswith("/"):
+                raise SettingsError(f"protected path {prefix!r} must start with '/'")
+            parse_requirement(spec)
+        object.__setattr__(self, "protected_paths", MappingProxyType(dict(self.protected_paths)))
         if self.canonical_authority is None and self.resource_id is not None:
             object.__setattr__(self, "canonical_authority", canonical_authority(self.resource_id))
         if self.canonical_authority is not None:
@@ -155,6 +175,19 @@ class AAuthSettings:
         if unknown:
             raise SettingsError(f"unknown AAuth setting(s): {', '.join(sorted(unknown))}")
         return cls(**kwargs)
+
+
+def parse_requirement(spec: str | Requirement) -> Requirement:
+    """``"identity"`` or ``"authorization:data.read data.write"`` → :class:`Requirement`."""
+    if isinstance(spec, Requirement):
+        return spec
+    if not isinstance(spec, str):
+        raise SettingsError(f"a requirement must be a string like 'authorization:scope', got {spec!r}")
+    level, _, scopes = spec.partition(":")
+    try:
+        return Requirement.of(level.strip(), scopes)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise SettingsError(f"invalid requirement {spec!r}: {exc}") from None
 
 
 def _check_identifier(identifier: str) -> None:

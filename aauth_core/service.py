@@ -1,0 +1,187 @@
+"""``AAuthService``: everything a framework adapter needs, with no framework in it.
+
+An adapter's whole job is translation: build a :class:`RequestView` with
+:meth:`AAuthService.view`, call :meth:`verify` / :meth:`averify`, apply the route's
+:class:`Requirement` with :meth:`require`, and turn an :class:`AAuthError` into a
+response with :meth:`error_response`.  Path rules, body-reading policy, the
+canonical authority, the metadata routes and the error body live here once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from . import dialect
+from .cache import ReplayCache
+from .context import Requirement, VerifiedRequest
+from .discovery import Discovery
+from .errors import AAuthError
+from .headers import parse_signature_input
+from .keys import SigningKey, load_signing_key
+from .request import Headers, RequestView
+from .resource import ResourceIdentity
+from .settings import AAuthSettings, SettingsError, parse_requirement
+from .verifier import Verifier
+
+__all__ = ["AAuthService", "ErrorResponse", "METADATA_PATH", "JWKS_PATH"]
+
+log = logging.getLogger("aauth.core")
+
+METADATA_PATH = f"/.well-known/{dialect.WELL_KNOWN_RESOURCE}"
+JWKS_PATH = "/jwks.json"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorResponse:
+    """A rendered error: what every adapter sends for an :class:`AAuthError`."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    error: AAuthError
+
+
+class AAuthService:
+    """One resource's AAuth machinery, shared by the Starlette, Flask and Django adapters."""
+
+    def __init__(
+        self,
+        settings: AAuthSettings,
+        *,
+        keys: Sequence[SigningKey] | None = None,
+        discovery: Discovery | None = None,
+        replay_cache: ReplayCache | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.discovery = discovery if discovery is not None else Discovery(settings, clock=clock)
+        self.resource: ResourceIdentity | None = None
+        if settings.resource_id is not None:
+            self.resource = ResourceIdentity.from_settings(settings, self._keys(keys), clock=clock)
+        else:
+            log.warning("AAuth: no resource_id configured; the Host header will be used as @authority "
+                        "and no resource tokens can be issued")
+        self.verifier = Verifier(
+            settings, discovery=self.discovery, replay_cache=replay_cache, resource=self.resource, clock=clock
+        )
+        self._rules = sorted(
+            ((prefix, parse_requirement(spec)) for prefix, spec in settings.protected_paths.items()),
+            key=lambda item: -len(item[0]),
+        )
+        self._default = parse_requirement(settings.default_requirement)
+
+    def _keys(self, keys: Sequence[SigningKey] | None) -> list[SigningKey]:
+        if keys:
+            return list(keys)
+        if self.settings.signing_keys:
+            loaded = [load_signing_key(src) for src in self.settings.signing_keys]
+            missing = [i for i, k in enumerate(loaded) if k.kid is None]
+            if missing:
+                raise SettingsError("signing_keys need a 'kid' (write them with `aauth keygen --kid`)")
+            return loaded
+        log.warning("AAuth: no signing_keys configured; generated an ephemeral key. Configure keys so "
+                    "that every worker publishes the same JWKS.")
+        return [SigningKey.generate(kid="ephemeral-1")]
+
+    # ------------------------------------------------------------------ requests
+
+    def view(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: str | None,
+        headers: Headers | Iterable[tuple[str, str]] | Mapping[str, str],
+        body: bytes | None = None,
+        host: str | None = None,
+        scheme: str = "https",
+    ) -> RequestView:
+        """Build the neutral view; ``path``/``query`` raw as received, ``host`` from the server."""
+        hdrs = headers if isinstance(headers, Headers) else Headers(headers)
+        return RequestView(
+            method=method.upper(),
+            authority=self.authority(hdrs, host),
+            path=path or "/",
+            query=query,
+            headers=hdrs,
+            body=body,
+            scheme=scheme,
+        )
+
+    def authority(self, headers: Headers, host: str | None) -> str:
+        """The configured canonical authority; only without one, the (forwarded) Host (A8)."""
+        configured = self.settings.canonical_authority
+        if configured is not None:
+            return configured
+        if self.settings.trust_forwarded:
+            forwarded = headers.get("x-forwarded-host") or _forwarded_host(headers.get("forwarded"))
+            if forwarded:
+                return forwarded.split(",")[0].strip().lower()
+        return (headers.get("host") or host or "").lower()
+
+    def needs_body(self, headers: Headers | Mapping[str, str]) -> bool:
+        """Read the body only when the signature covers ``content-digest``."""
+        value = headers.get("signature-input") or headers.get("Signature-Input")
+        if not value or "content-digest" not in value:
+            return False
+        try:
+            return "content-digest" in parse_signature_input(value).components
+        except AAuthError:
+            return False  # the verifier reports the malformed header itself
+
+    def verify(self, view: RequestView) -> VerifiedRequest | None:
+        return self.verifier.verify(view)
+
+    async def averify(self, view: RequestView) -> VerifiedRequest | None:
+        return await self.verifier.averify(view)
+
+    def require(self, verified: VerifiedRequest | None, requirement: Requirement) -> VerifiedRequest:
+        return self.verifier.require(verified, requirement)
+
+    def is_exempt(self, method: str, path: str) -> bool:
+        if method.upper() == "OPTIONS" and self.settings.allow_options:
+            return True
+        return any(path == p or (p.endswith("/") and path.startswith(p)) for p in self.settings.exempt_paths)
+
+    def requirement_for_path(self, method: str, path: str) -> Requirement | None:
+        """What the path rules demand of a route (``None``: nothing, leave it to decorators)."""
+        if self.is_exempt(method, path):
+            return None
+        for prefix, requirement in self._rules:
+            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+                return requirement
+        return self._default if self.settings.protect_all else None
+
+    # ------------------------------------------------------------------ responses
+
+    def error_response(self, error: AAuthError) -> ErrorResponse:
+        """JSON ``{"error", "error_description"}`` plus the challenge (A9)."""
+        headers = {"Content-Type": "application/json", **error.headers}
+        if error.status_code in (401, 403):
+            headers.setdefault("Cache-Control", "no-store")
+        return ErrorResponse(error.status_code, headers, json.dumps(error.to_dict()).encode(), error)
+
+    def document(self, path: str) -> bytes | None:
+        """The body for the metadata or JWKS route, or ``None`` for any other path."""
+        if self.resource is None:
+            return None
+        if path == METADATA_PATH:
+            return json.dumps(self.resource.metadata()).encode()
+        if path == JWKS_PATH:
+            return json.dumps(self.resource.jwks()).encode()
+        return None
+
+
+def _forwarded_host(value: str | None) -> str | None:
+    if not value:
+        return None
+    for part in value.split(",")[0].split(";"):
+        name, _, val = part.strip().partition("=")
+        if name.lower() == "host":
+            return val.strip('"')
+    return None

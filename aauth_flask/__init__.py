@@ -1,0 +1,1 @@
+"""AAuth adapter (being built)."""
