@@ -59,6 +59,10 @@ _KEY_START = re.compile(r"[a-z*]")
 _KEY = re.compile(r"[a-z*][a-z0-9_\-.*]*")
 _TOKEN = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*")
 _NUMBER = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,3})?")
+# A String: printable ASCII, with only \" and \\ as escapes (RFC 8941 §3.3.3).
+_STRING = re.compile(r'"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"')
+_UNESCAPE = re.compile(r'\\(["\\])')
+_PRINTABLE = re.compile(r"[\x20-\x7e]*")
 _B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _B64URL = re.compile(r"[A-Za-z0-9_\-]*={0,2}")
 
@@ -122,25 +126,12 @@ class _Parser:
         return Token(m.group())
 
     def string(self) -> str:
-        self.i += 1
-        out: list[str] = []
-        while True:
-            c = self.peek()
-            if not c:
-                raise self.fail("unterminated string")
-            self.i += 1
-            if c == "\\":
-                n = self.peek()
-                if n not in ('"', "\\"):
-                    raise self.fail("bad escape in string")
-                out.append(n)
-                self.i += 1
-            elif c == '"':
-                return "".join(out)
-            elif ord(c) < 0x20 or ord(c) > 0x7E:
-                raise self.fail("control character in string")
-            else:
-                out.append(c)
+        m = _STRING.match(self.s, self.i)
+        if m is None:
+            raise self.fail("malformed string")
+        self.i = m.end()
+        body = m.group(1)
+        return _UNESCAPE.sub(r"\1", body) if "\\" in body else body
 
     def byte_sequence(self) -> bytes:
         end = self.s.find(":", self.i + 1)
@@ -165,6 +156,8 @@ class _Parser:
             self.i += 1
             self.skip_sp()
             name = self.key()
+            if name in out:
+                raise self.fail(f"parameter {name!r} is repeated")
             value: BareItem | InnerList = True
             if self.peek() == "=":
                 self.i += 1
@@ -248,7 +241,7 @@ def serialize_bare_item(value: BareItem) -> str:
     if isinstance(value, Token):
         return str(value)
     if isinstance(value, str):
-        if not value.isascii() or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        if not _PRINTABLE.fullmatch(value):
             raise ValueError("string values must be printable ASCII")
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, bytes):

@@ -433,6 +433,9 @@ class _LockTable:
 # --------------------------------------------------------------------------- Discovery
 
 
+_KEY_MEMO_SIZE = 4096
+
+
 class Discovery:
     """Fetches and caches AAuth metadata, JWKS and x509 chains, sync and async.
 
@@ -467,6 +470,7 @@ class Discovery:
         self._locks = _LockTable()
         self._last_forced: dict[str, float] = {}
         self._keysets: OrderedDict[str, tuple[Mapping[str, Any], tuple[PublicKey, ...]]] = OrderedDict()
+        self._key_memo: dict[tuple[str | None, ...], tuple[PublicKey, float]] = {}
 
     # ----------------------------------------------------------------- public API
 
@@ -486,10 +490,18 @@ class Discovery:
 
     def key_for(self, identifier: str, well_known: str | None, kid: str) -> PublicKey:
         """Key ``kid`` of ``identifier`` (jwks mode 2: via metadata, or ``identifier`` as a JWKS)."""
-        return self._run(self._key_flow(identifier, well_known, None, lambda k: k.kid == kid))
+        memo = self._memo_get(("kid", identifier, well_known, kid))
+        if memo is not None:
+            return memo
+        return self._run(self._key_flow(identifier, well_known, None, lambda k: k.kid == kid,
+                                        memo_key=("kid", identifier, well_known, kid)))
 
     async def akey_for(self, identifier: str, well_known: str | None, kid: str) -> PublicKey:
-        return await self._arun(self._key_flow(identifier, well_known, None, lambda k: k.kid == kid))
+        memo = self._memo_get(("kid", identifier, well_known, kid))
+        if memo is not None:
+            return memo
+        return await self._arun(self._key_flow(identifier, well_known, None, lambda k: k.kid == kid,
+                                               memo_key=("kid", identifier, well_known, kid)))
 
     def jwks_key(self, jwks_uri: str, kid: str) -> PublicKey:
         """Key ``kid`` of the JWKS at ``jwks_uri`` (jwks mode 1)."""
@@ -571,6 +583,7 @@ class Discovery:
         well_known: str | None,
         jwks_uri: str | None,
         match: Callable[[PublicKey], bool],
+        memo_key: tuple[str | None, ...] | None = None,
     ) -> Generator[_Need, _Got, PublicKey]:
         """Find a key, refetching the JWKS once if it is not there (key rotation).
 
@@ -578,12 +591,14 @@ class Discovery:
         per ``jwks_uri`` so a stream of made-up ``kid``s cannot make us hammer the
         issuer.
         """
+        fresh_until = float("inf")
         if jwks_uri is None:
             if well_known is None:
                 jwks_uri = identifier
             else:
                 meta = yield self._metadata_need(identifier, well_known)
                 jwks_uri = str(meta.doc.value["jwks_uri"])
+                fresh_until = meta.doc.fresh_until
         got = yield _Need(jwks_uri, "jwks")
         key = next((k for k in self._keyset(jwks_uri, got) if match(k)), None)
         if key is None and not got.from_network and not got.offline:
@@ -591,7 +606,23 @@ class Discovery:
             key = next((k for k in self._keyset(jwks_uri, got) if match(k)), None)
         if key is None:
             raise DiscoveryError(f"no matching key in the JWKS from {_host_of(jwks_uri)}", code="unknown_key")
+        if memo_key is not None and not got.offline:
+            self._memo_put(memo_key, key, min(fresh_until, got.doc.fresh_until))
         return key
+
+    def _memo_get(self, memo_key: tuple[str | None, ...]) -> PublicKey | None:
+        """A key found earlier from documents that are all still fresh: the warm path
+        costs one dict lookup instead of re-walking metadata and JWKS."""
+        hit = self._key_memo.get(memo_key)
+        if hit is not None and self._clock() < hit[1]:
+            return hit[0]
+        return None
+
+    def _memo_put(self, memo_key: tuple[str | None, ...], key: PublicKey, fresh_until: float) -> None:
+        with self._state_lock:
+            if len(self._key_memo) >= _KEY_MEMO_SIZE:
+                self._key_memo.clear()
+            self._key_memo[memo_key] = (key, fresh_until)
 
     def _keyset(self, url: str, got: _Got) -> tuple[PublicKey, ...]:
         """Imported keys of a JWKS, memoised per document object (import costs a key parse each)."""

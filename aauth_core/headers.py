@@ -15,6 +15,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 MAX_HEADER_LENGTH = 16 * 1024
+_HEADER_TEXT = re.compile(r"[\x20-\x7e\t]*")
 
 # --------------------------------------------------------------------------- Signature-Input
 
@@ -59,9 +61,14 @@ class SignatureParams:
     alg: str | None = None
     keyid: str | None = None
     tag: str | None = None
+    #: The received member, re-serialised canonically with its parameters in the
+    #: order the signer wrote them (which the signed ``@signature-params`` line keeps).
+    serialized: str | None = field(default=None, compare=False)
 
     def serialize(self) -> str:
         """The inner-list serialization: the ``@signature-params`` value of RFC 9421 §2.3."""
+        if self.serialized is not None:
+            return self.serialized
         params: dict[str, _sf.BareItem | _sf.InnerList] = {}
         for name in _SIG_PARAMS_ORDER:
             value = getattr(self, name)
@@ -75,7 +82,7 @@ def _check_length(name: str, value: str) -> None:
     code = "invalid_signature_header" if name == "Signature" else f"invalid_{name.lower().replace('-', '_')}"
     if len(value) > MAX_HEADER_LENGTH:
         raise HeaderError(f"{name} header is too long", code=code)
-    if not value.isascii() or any(c in value for c in "\r\n\0"):
+    if not _HEADER_TEXT.fullmatch(value):
         raise HeaderError(f"{name} header contains non-ASCII or control characters", code=code)
 
 
@@ -86,39 +93,71 @@ def _single_member(name: str, members: Mapping[str, Any]) -> tuple[str, Any]:
     return next(iter(members.items()))
 
 
+# The canonical shape every signer we know emits: label=("c1" "c2" ...);name=value...
+# with integers and escape-free strings.  Text of this shape is its own canonical
+# serialization, so it is parsed here without the general structured-field parser.
+_FAST_INPUT = re.compile(
+    r'([a-z*][a-z0-9_\-.*]*)=\(((?:"[\x20\x21\x23-\x5b\x5d-\x7e]*"(?: "[\x20\x21\x23-\x5b\x5d-\x7e]*")*)?)\)'
+    r'((?:;[a-z*][a-z0-9_\-.*]*=(?:0|[1-9][0-9]{0,14}|"[\x20\x21\x23-\x5b\x5d-\x7e]*"))*)'
+)
+_FAST_PARAM = re.compile(r';([a-z*][a-z0-9_\-.*]*)=(?:([0-9]+)|"([^"]*)")')
+
+
+@lru_cache(maxsize=64)
+def _fast_components(text: str) -> tuple[str, ...]:
+    # Agents send the same few component lists over and over.
+    return tuple(c[1:-1] for c in text.split(" ")) if text else ()
+
+
 def parse_signature_input(value: str) -> SignatureParams:
     """Parse a Signature-Input header holding exactly one signature (A5)."""
     code = "invalid_signature_input"
     _check_length("Signature-Input", value)
-    try:
-        members = _sf.parse_dictionary(value)
-    except _sf.ParseError as exc:
-        raise HeaderError(f"Signature-Input is malformed: {exc}", code=code) from None
-    label, member = _single_member("Signature-Input", members)
-    if not isinstance(member, _sf.InnerList):
-        raise HeaderError("Signature-Input member must be an inner list", code=code)
-    components: list[str] = []
-    for item in member.items:
-        if not isinstance(item.value, str) or isinstance(item.value, _sf.Token):
-            raise HeaderError("covered components must be strings", code=code)
-        if item.params:
-            raise HeaderError(f"component parameters are not supported ({item.value!r})", code=code)
-        if not _COMPONENT.fullmatch(item.value):
-            raise HeaderError(f"invalid component identifier {item.value!r}", code=code)
-        if item.value in components:
-            raise HeaderError(f"component {item.value!r} is covered twice", code=code)
-        components.append(item.value)
+    text = value.strip(" \t")
+    fast = _FAST_INPUT.fullmatch(text)
+    if fast is not None:
+        label = fast.group(1)
+        components = list(_fast_components(fast.group(2)))
+        raw_params: list[tuple[str, _sf.BareItem | _sf.InnerList]] = [
+            (m.group(1), int(m.group(2)) if m.group(2) is not None else m.group(3))
+            for m in _FAST_PARAM.finditer(fast.group(3))
+        ]
+        serialized = text[len(label) + 1:]
+    else:
+        try:
+            members = _sf.parse_dictionary(value)
+        except _sf.ParseError as exc:
+            raise HeaderError(f"Signature-Input is malformed: {exc}", code=code) from None
+        label, member = _single_member("Signature-Input", members)
+        if not isinstance(member, _sf.InnerList):
+            raise HeaderError("Signature-Input member must be an inner list", code=code)
+        components = []
+        for item in member.items:
+            if not isinstance(item.value, str) or isinstance(item.value, _sf.Token):
+                raise HeaderError("covered components must be strings", code=code)
+            if item.params:
+                raise HeaderError(f"component parameters are not supported ({item.value!r})", code=code)
+            components.append(item.value)
+        raw_params = list(member.params.items())
+        serialized = _sf.serialize_inner_list(member)
+    for component in components:
+        if not _COMPONENT.fullmatch(component):
+            raise HeaderError(f"invalid component identifier {component!r}", code=code)
+    if len(set(components)) != len(components):
+        raise HeaderError("a component is covered twice", code=code)
     kwargs: dict[str, Any] = {}
-    for name, pvalue in member.params.items():
+    for name, pvalue in raw_params:
         if name not in _SIG_PARAMS_ORDER:
             raise HeaderError(f"unknown signature parameter {name!r}", code=code)
+        if name in kwargs:
+            raise HeaderError(f"signature parameter {name!r} is repeated", code=code)
         if name in ("created", "expires"):
             if not isinstance(pvalue, int) or isinstance(pvalue, bool) or pvalue < 0:
                 raise HeaderError(f"'{name}' must be a non-negative integer", code=code)
         elif not isinstance(pvalue, str) or isinstance(pvalue, _sf.Token):
             raise HeaderError(f"'{name}' must be a string", code=code)
         kwargs[name] = pvalue
-    return SignatureParams(label=label, components=tuple(components), **kwargs)
+    return SignatureParams(label=label, components=tuple(components), serialized=serialized, **kwargs)
 
 
 def format_signature_input(params: SignatureParams) -> str:
@@ -128,10 +167,23 @@ def format_signature_input(params: SignatureParams) -> str:
 # --------------------------------------------------------------------------- Signature
 
 
+# label=:<base64 or base64url>: — one member, one alphabet (mixing both is refused).
+_FAST_SIGNATURE = re.compile(r"([a-z*][a-z0-9_\-.*]*)=:((?:[A-Za-z0-9+/]*|[A-Za-z0-9_-]*)={0,2}):")
+
+
 def parse_signature(value: str) -> tuple[str, bytes]:
     """Parse a Signature header holding exactly one signature; base64 or base64url (A3)."""
     code = "invalid_signature_header"
     _check_length("Signature", value)
+    fast = _FAST_SIGNATURE.fullmatch(value.strip(" \t"))
+    if fast is not None:
+        body = fast.group(2).rstrip("=")
+        if "+" in body or "/" in body:
+            body = body.replace("+", "-").replace("/", "_")
+        try:
+            return fast.group(1), base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        except ValueError:
+            raise HeaderError("Signature header is malformed: bad base64", code=code) from None
     try:
         members = _sf.parse_dictionary(value, lenient_bytes=True)
     except _sf.ParseError as exc:
@@ -255,8 +307,13 @@ def _validate_scheme(scheme: str, params: Mapping[str, str]) -> None:
         raise HeaderError(f"unsupported Signature-Key scheme {scheme!r}", code="unsupported_scheme")
 
 
+@lru_cache(maxsize=512)
 def parse_signature_key(value: str) -> SignatureKey:
-    """Parse Signature-Key in either the transcript form or the RFC 8941 form (A4)."""
+    """Parse Signature-Key in either the transcript form or the RFC 8941 form (A4).
+
+    Memoised: a ``scheme=jwt`` agent sends the same value on every request until
+    its token expires, and the result is immutable.
+    """
     code = "invalid_signature_key"
     _check_length("Signature-Key", value)
     text = value.strip(" \t")

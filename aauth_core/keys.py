@@ -15,7 +15,9 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature
@@ -104,6 +106,7 @@ class PublicKey:
     thumbprint: str = field(default="")
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "jwk", MappingProxyType(dict(self.jwk)))  # shared when memoised
         if not self.thumbprint:
             object.__setattr__(self, "thumbprint", jwk_thumbprint(self.jwk))
 
@@ -135,9 +138,20 @@ class PublicKey:
 
     @classmethod
     def from_jwk(cls, jwk: Mapping[str, Any]) -> PublicKey:
-        """Import a public JWK (OKP/Ed25519 or EC/P-256); private members are dropped."""
+        """Import a public JWK (OKP/Ed25519 or EC/P-256); private members are dropped.
+
+        Memoised on the JWK's string members: a warm request re-reads the same
+        ``cnf.jwk`` every time, and importing costs as much as a hash and a key parse.
+        """
         if not isinstance(jwk, Mapping):
             raise KeyError_("JWK must be a JSON object")
+        items = tuple(sorted((k, v) for k, v in jwk.items() if k in _PUBLIC_MEMBERS and isinstance(v, str)))
+        if len(items) == sum(1 for k in jwk if k in _PUBLIC_MEMBERS):
+            return _public_key_from_items(items)
+        return cls._import(jwk)
+
+    @classmethod
+    def _import(cls, jwk: Mapping[str, Any]) -> PublicKey:
         kty, crv = jwk.get("kty"), jwk.get("crv")
         try:
             if kty == "OKP" and crv == "Ed25519":
@@ -165,6 +179,14 @@ class PublicKey:
             if isinstance(jwk.get(extra), str):
                 public[extra] = jwk[extra]
         return cls(key=key, jwk=public)
+
+
+_PUBLIC_MEMBERS = frozenset({"kty", "crv", "x", "y", "kid", "alg", "use"})
+
+
+@lru_cache(maxsize=2048)
+def _public_key_from_items(items: tuple[tuple[str, str], ...]) -> PublicKey:
+    return PublicKey._import(dict(items))
 
 
 def _str_member(jwk: Mapping[str, Any], name: str) -> str:

@@ -9,8 +9,8 @@ anything takes an explicit setting (architecture convention 8).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 

@@ -469,19 +469,25 @@ def build_act(upstream_claims: Mapping[str, Any], *, max_depth: int) -> dict[str
 
 
 class VerifiedTokenCache:
-    """Remembers which (token, key) pairs already passed signature verification.
+    """Remembers which (token, key) pairs already passed verification.
 
-    A warm request then costs no JWS verification; every claim check still runs.
+    A warm request then costs no JWS verification, and — when the same checks
+    (typ, audience, issuer, algorithms, act depth) were already passed — no claim
+    checks either, only the time checks, which ``validate_token`` always re-runs.
     Entries are keyed by the SHA-256 of the token text (so memory stays bounded
     even for large tokens) and the key's RFC 7638 thumbprint, and expire at the
     token's ``exp`` by the caller's clock.  Bounded LRU, thread-safe.
     """
 
+    _RESULTS_PER_TOKEN = 8
+
     def __init__(self, maxsize: int = 10_000) -> None:
         if maxsize <= 0:
             raise ValueError("maxsize must be positive")
         self.maxsize = maxsize
-        self._entries: OrderedDict[tuple[bytes, str], float] = OrderedDict()
+        self._entries: OrderedDict[tuple[bytes, str], tuple[float, dict[tuple[Any, ...], ValidatedToken]]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -490,27 +496,49 @@ class VerifiedTokenCache:
     def _key(raw: str, thumbprint: str) -> tuple[bytes, str]:
         return hashlib.sha256(raw.encode("utf-8")).digest(), thumbprint
 
+    def _live(self, key: tuple[bytes, str], now: float) -> dict[tuple[Any, ...], ValidatedToken] | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if now > entry[0]:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
     def contains(self, raw: str, thumbprint: str, *, now: float) -> bool:
         """True when this token was verified with this key and has not reached its ``exp``."""
         key = self._key(raw, thumbprint)
         with self._lock:
-            exp = self._entries.get(key)
-            if exp is not None and now <= exp:
-                self._entries.move_to_end(key)
+            found = self._live(key, now) is not None
+            if found:
                 self.hits += 1
-                return True
-            if exp is not None:
-                del self._entries[key]
-            self.misses += 1
-            return False
+            else:
+                self.misses += 1
+            return found
 
-    def add(self, raw: str, thumbprint: str, *, exp: float, now: float) -> None:
+    def result(self, raw: str, thumbprint: str, checks: tuple[Any, ...], *, now: float) -> ValidatedToken | None:
+        """A complete earlier validation of this token with exactly these ``checks``."""
+        key = self._key(raw, thumbprint)
+        with self._lock:
+            results = self._live(key, now)
+            found = results.get(checks) if results is not None else None
+            if found is not None:
+                self.hits += 1
+            return found
+
+    def add(self, raw: str, thumbprint: str, *, exp: float, now: float,
+            checks: tuple[Any, ...] | None = None, result: ValidatedToken | None = None) -> None:
         """Record a successful verification (ignored when the token is already past ``exp``)."""
         if now > exp:
             return
         key = self._key(raw, thumbprint)
         with self._lock:
-            self._entries[key] = exp
+            entry = self._entries.get(key)
+            results = entry[1] if entry is not None else {}
+            if checks is not None and result is not None and len(results) < self._RESULTS_PER_TOKEN:
+                results[checks] = result
+            self._entries[key] = (exp, results)
             self._entries.move_to_end(key)
             while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
@@ -528,6 +556,7 @@ class VerifiedTokenCache:
 # --------------------------------------------------------------------------- validation
 
 
+@lru_cache(maxsize=512)
 def peek(token: str) -> UnverifiedToken:
     """Structural parse only: three base64url JSON segments, bounded, no signature check.
 
@@ -665,6 +694,14 @@ def validate_token(
         unverified = peek(token.raw if isinstance(token, UnverifiedToken) else token)
     header, claims, raw = unverified.header, unverified.claims, unverified.raw
 
+    # A warm request: the same token, key and checks already passed; only time moved.
+    checks = (typ, audience, issuer, tuple(algorithms), max_act_depth, require_agent, leeway)
+    if cache is not None:
+        earlier = cache.result(raw, key.thumbprint, checks, now=now)
+        if earlier is not None:
+            _check_times(claims, now=now, leeway=leeway)
+            return earlier
+
     # 1. typ: an agent token is never an auth token (A8).
     got_typ = header.get("typ")
     if got_typ != typ:
@@ -694,17 +731,7 @@ def validate_token(
         raise _error("invalid_issuer", "token was not issued by the expected issuer")
 
     # 5. time claims
-    exp = _numeric(claims, "exp")
-    if exp is None:
-        raise _error("missing_claim", "token is missing the 'exp' claim")
-    if now > exp + leeway:
-        raise _error("token_expired", "token has expired")
-    nbf = _numeric(claims, "nbf")
-    if nbf is not None and now + leeway < nbf:
-        raise _error("token_not_yet_valid", "token is not valid yet ('nbf' is in the future)")
-    iat = _numeric(claims, "iat")
-    if iat is not None and iat > now + leeway:
-        raise _error("token_not_yet_valid", "token was issued in the future ('iat')")
+    exp = _check_times(claims, now=now, leeway=leeway)
 
     # 6. aud
     aud_required = typ in (dialect.TYP_AUTH, dialect.TYP_RESOURCE)
@@ -742,6 +769,23 @@ def validate_token(
     # 9. act chain
     act = _act_claim(claims, max_depth=max_act_depth)
 
-    if cache is not None and not cached:
-        cache.add(raw, key.thumbprint, exp=exp, now=now)
-    return ValidatedToken(header=header, claims=claims, raw=raw, cnf_jwk=cnf_jwk, act=act, cnf_key=cnf_key)
+    result = ValidatedToken(header=header, claims=claims, raw=raw, cnf_jwk=cnf_jwk, act=act, cnf_key=cnf_key)
+    if cache is not None:
+        cache.add(raw, key.thumbprint, exp=exp, now=now, checks=checks, result=result)
+    return result
+
+
+def _check_times(claims: Mapping[str, Any], *, now: float, leeway: int) -> float:
+    """``exp`` (required), ``nbf`` and ``iat`` against ``now`` with ``leeway``; returns ``exp``."""
+    exp = _numeric(claims, "exp")
+    if exp is None:
+        raise _error("missing_claim", "token is missing the 'exp' claim")
+    if now > exp + leeway:
+        raise _error("token_expired", "token has expired")
+    nbf = _numeric(claims, "nbf")
+    if nbf is not None and now + leeway < nbf:
+        raise _error("token_not_yet_valid", "token is not valid yet ('nbf' is in the future)")
+    iat = _numeric(claims, "iat")
+    if iat is not None and iat > now + leeway:
+        raise _error("token_not_yet_valid", "token was issued in the future ('iat')")
+    return exp

@@ -133,6 +133,9 @@ def test_signature_input_transcript_form() -> None:
         'sig1=("@method");nonce=1',
         'sig1="@method"',
         'sig1=("@method");created=9999999999999999',
+        'sig1=("@method");created=1;created=2',
+        'sig1=( "@method" "@method" );created=1',
+        'sig1=("@method" "@path");created=1;keyid="a";keyid="b"',
     ],
 )
 def test_signature_input_bad_inputs(value) -> None:
@@ -250,3 +253,18 @@ def test_agent_auth_bad_inputs(value) -> None:
     with pytest.raises(HeaderError) as err:
         parse_agent_auth(value)
     assert err.value.code == "invalid_agent_auth"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'sig1=("@method" "@path");keyid="k";created=5',
+        'sig1=( "@method"  "@path" );keyid="k";created=5',
+        'sig1=("@method" "@path");keyid="k";created=05',
+    ],
+)
+def test_signature_input_keeps_the_signers_parameter_order(value) -> None:
+    """The @signature-params line must be the signer's serialization, not ours (RFC 9421 §2.3)."""
+    p = parse_signature_input(value)
+    assert p.serialize() == '("@method" "@path");keyid="k";created=5'
+    assert (p.keyid, p.created) == ("k", 5)

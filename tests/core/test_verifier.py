@@ -196,3 +196,31 @@ def test_body_bytes_are_hashed_exactly(world: World) -> None:
     req = _sign(world, "POST", "/upload", body=body)
     assert make_verifier(world).verify(_view(req)) is not None
     assert hashlib.sha256(body).digest()
+
+
+def test_a_shared_token_cache_never_carries_a_decision_across_audiences(world: World) -> None:
+    """The warm-path result cache is keyed by every check, so another resource still says no."""
+    from ..scenarios import _jwt
+
+    first = make_verifier(world, replay_protection=False)
+    req = _jwt(world, "GET", "/data-auth", world.auth_token())
+    assert first.verify(_view(req)) is not None
+    settings = resource_settings(resource_id="https://other.example", replay_protection=False)
+    other = Verifier(settings, discovery=world.discovery(settings), clock=world.clock, token_cache=first.token_cache)
+    view = RequestView.from_url("GET", "https://other.example/data-auth", req.headers, None,
+                                authority="api.example")
+    with pytest.raises(AAuthError) as err:
+        other.verify(view)
+    assert err.value.code == "invalid_audience"
+
+
+def test_cached_token_still_expires(world: World) -> None:
+    from ..scenarios import _jwt
+
+    v = make_verifier(world, replay_protection=False)
+    token = world.auth_token(lifetime=120)
+    assert v.verify(_view(_jwt(world, "GET", "/data-auth", token))) is not None
+    world.clock.advance(200)
+    with pytest.raises(AAuthError) as err:
+        v.verify(_view(_jwt(world, "GET", "/data-auth", token, created=int(world.clock()))))
+    assert err.value.code == "token_expired"

@@ -1,0 +1,101 @@
+"""``requires_aauth``: a route demands a level (and scopes) of the verified context.
+
+Works bare (``@requires_aauth``) or with arguments
+(``@requires_aauth("authorization", scopes=["data.read"])``), on sync and async
+Starlette endpoints and on FastAPI path operations.  ``functools.wraps`` keeps the
+signature, so FastAPI still sees the real parameters; the endpoint must take the
+``Request`` (any name, found among the arguments).  An unsatisfied demand raises
+:class:`AAuthHTTPException`, which the middleware renders as the challenge.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar, overload
+
+from starlette.requests import HTTPConnection
+
+from aauth_core.context import Requirement
+
+from .context import demand, requirement_of
+
+__all__ = ["requires_aauth"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def requires_aauth(func: F, /) -> F: ...
+
+
+@overload
+def requires_aauth(
+    level: str | Requirement = "signature", /, *, scopes: Iterable[str] | str = ()
+) -> Callable[[F], F]: ...
+
+
+@overload
+def requires_aauth(*, level: str | Requirement = "signature", scopes: Iterable[str] | str = ()) -> Callable[[F], F]: ...
+
+
+def requires_aauth(
+    target: Any = None, /, *, level: str | Requirement | None = None, scopes: Iterable[str] | str = ()
+) -> Any:
+    """Demand ``level`` (``signature``, ``identity``, ``authorization``) and ``scopes`` of the caller."""
+    if callable(target) and not isinstance(target, (str, Requirement)):
+        return _decorate(target, requirement_of("signature"))
+    if target is not None and level is not None:
+        raise TypeError("give the level once, positionally or as level=")
+    requirement = requirement_of(target if target is not None else (level or "signature"), scopes)
+
+    def decorator(func: F) -> F:
+        return _decorate(func, requirement)
+
+    return decorator
+
+
+def _decorate(func: F, requirement: Requirement) -> F:
+    _check_takes_request(func)
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            demand(_find_connection(func, args, kwargs), requirement)
+            return await func(*args, **kwargs)
+
+        async_wrapper.aauth_requirement = requirement  # type: ignore[attr-defined]
+        return async_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        demand(_find_connection(func, args, kwargs), requirement)
+        return func(*args, **kwargs)
+
+    wrapper.aauth_requirement = requirement  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def _check_takes_request(func: Callable[..., Any]) -> None:
+    """Fail at import time, not on the first request, when there is no request to look at."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name in ("request", "websocket"):
+            return
+        ann = p.annotation
+        if (isinstance(ann, type) and issubclass(ann, HTTPConnection)) or (
+            isinstance(ann, str) and ann.rsplit(".", 1)[-1] in ("Request", "HTTPConnection", "WebSocket")
+        ):
+            return
+    raise TypeError(f"@requires_aauth needs {getattr(func, '__qualname__', func)!r} to take the Request")
+
+
+def _find_connection(func: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> HTTPConnection:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, HTTPConnection):
+            return value
+    raise TypeError(f"@requires_aauth: no Request was passed to {getattr(func, '__qualname__', func)!r}")

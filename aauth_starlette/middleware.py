@@ -1,0 +1,209 @@
+"""``AAuthMiddleware``: pure ASGI, translating between ASGI and :class:`AAuthService`.
+
+Per HTTP request: an unsigned request passes through with ``scope["aauth"] = None``
+unless a path rule demands more; a signed one is verified (reading the body only
+when the signature covers ``content-digest``, then replaying exactly those bytes
+to the app) and an invalid signature is answered with a 401 at once.  The
+resource's metadata and JWKS documents are served here too.  Every protocol rule
+lives in ``aauth_core``; this module only moves bytes.
+
+Behind a reverse proxy, configure ``resource_id`` (the canonical authority comes
+from it); only without one, ``trust_forwarded=True`` takes the authority from
+``X-Forwarded-Host`` / ``Forwarded``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import fields, replace
+from typing import Any
+
+from starlette.authentication import AuthCredentials, UnauthenticatedUser
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from aauth_core.cache import ReplayCache
+from aauth_core.context import VerifiedRequest
+from aauth_core.discovery import Discovery
+from aauth_core.errors import AAuthError
+from aauth_core.keys import SigningKey
+from aauth_core.request import Headers, RequestView
+from aauth_core.service import AAuthService
+from aauth_core.settings import AAuthSettings, SettingsError
+
+from .context import SCOPE_KEY, SERVICE_KEY, AAuthHTTPException
+from .user import AAuthUser, credentials_for
+
+__all__ = ["AAuthMiddleware", "ErrorHandler", "DOCUMENT_CACHE_CONTROL"]
+
+log = logging.getLogger("aauth.starlette")
+
+ErrorHandler = Callable[[AAuthError, Request], "Response | Awaitable[Response]"]
+"""Builds the response for a refused request; may be sync or async."""
+
+DOCUMENT_CACHE_CONTROL = "public, max-age=300"
+
+
+class AAuthMiddleware:
+    """Verify AAuth-signed requests for the wrapped ASGI app.
+
+    ``Middleware(AAuthMiddleware, resource_id=..., trusted_issuers=[...])`` or
+    ``AAuthMiddleware(app, settings=AAuthSettings(...))``: keyword arguments are
+    :class:`AAuthSettings` field names (merged over ``settings`` when both are
+    given).  ``keys``, ``discovery``, ``clock`` and ``replay_cache`` are injected
+    into the service; ``service`` passes a ready one instead.  ``error_handler``
+    customises every refusal.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: AAuthSettings | None = None,
+        *,
+        keys: Sequence[SigningKey] | None = None,
+        discovery: Discovery | None = None,
+        clock: Callable[[], float] | None = None,
+        replay_cache: ReplayCache | None = None,
+        error_handler: ErrorHandler | None = None,
+        service: AAuthService | None = None,
+        **setting_values: Any,
+    ) -> None:
+        self.app = app
+        self.error_handler = error_handler
+        if service is not None:
+            if settings is not None or setting_values:
+                raise TypeError("pass either service= or settings, not both")
+            self.service = service
+        else:
+            resolved = _settings(settings, setting_values)
+            extra: dict[str, Any] = {}
+            if clock is not None:
+                extra["clock"] = clock
+            self.service = AAuthService(resolved, keys=keys, discovery=discovery, replay_cache=replay_cache, **extra)
+
+    @property
+    def settings(self) -> AAuthSettings:
+        return self.service.settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # lifespan and websocket: untouched
+            await self.app(scope, receive, send)
+            return
+        service = self.service
+        scope[SERVICE_KEY] = service
+        scope[SCOPE_KEY] = None
+        method: str = scope["method"]
+        path: str = scope["path"]
+
+        if method in ("GET", "HEAD"):
+            document = service.document(path)
+            if document is not None:
+                await _document_response(document)(scope, receive, send)
+                return
+
+        headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+        requirement = service.requirement_for_path(method, path)
+        verified: VerifiedRequest | None = None
+        view = self._view(scope, headers)
+        if view.is_signed and not service.is_exempt(method, path):
+            if service.needs_body(headers):
+                body = await _read_body(receive)
+                if body is None:
+                    return  # the client went away before sending the whole body
+                view = replace(view, body=body)
+                receive = _replay(body, receive)
+            try:
+                verified = await service.averify(view)
+            except AAuthError as exc:
+                await self._refuse(exc, scope, receive, send)
+                return
+        if requirement is not None:
+            try:
+                verified = service.require(verified, requirement)
+            except AAuthError as exc:
+                await self._refuse(exc, scope, receive, send)
+                return
+
+        scope[SCOPE_KEY] = verified
+        if "user" not in scope:  # another authentication middleware ran first: leave its answer
+            scope["user"] = AAuthUser(verified) if verified is not None else UnauthenticatedUser()
+            scope["auth"] = credentials_for(verified) if verified is not None else AuthCredentials()
+
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except AAuthHTTPException as exc:
+            if started:
+                raise
+            await self._refuse(exc.error, scope, receive, send)
+
+    def _view(self, scope: Scope, headers: Headers) -> RequestView:
+        """Raw path and query as received (the signature covers those bytes), no body yet."""
+        raw_path = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else scope["path"]
+        query = scope.get("query_string", b"").decode("latin-1") or None  # ASGI cannot tell "/p?" from "/p"
+        server = scope.get("server")
+        host = None
+        if server and server[0]:
+            host = f"{server[0]}:{server[1]}" if server[1] is not None else server[0]
+        return self.service.view(method=scope["method"], path=path.split("?", 1)[0], query=query,
+                                 headers=headers, host=host, scheme=scope.get("scheme", "https"))
+
+    async def _refuse(self, error: AAuthError, scope: Scope, receive: Receive, send: Send) -> None:
+        log.debug("refused %s %s: %s (%d)", scope["method"], scope["path"], error.code, error.status_code)
+        response: Response
+        if self.error_handler is not None:
+            result = self.error_handler(error, Request(scope, receive))
+            response = await result if inspect.isawaitable(result) else result
+        else:
+            rendered = self.service.error_response(error)
+            response = Response(rendered.body, status_code=rendered.status, headers=dict(rendered.headers))
+        await response(scope, receive, send)
+
+
+def _settings(settings: AAuthSettings | None, values: dict[str, Any]) -> AAuthSettings:
+    """Keyword arguments are settings names; unknown ones are an error, not a silent default."""
+    unknown = sorted(set(values) - {f.name for f in fields(AAuthSettings)})
+    if unknown:
+        raise SettingsError(f"unknown AAuth setting(s): {', '.join(unknown)}")
+    return settings.replace(**values) if settings is not None else AAuthSettings(**values)
+
+
+def _document_response(document: bytes) -> Response:
+    return Response(document, media_type="application/json", headers={"Cache-Control": DOCUMENT_CACHE_CONTROL})
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or ``None`` if the client disconnected first."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app the buffered body once, then defers to the server."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -1,0 +1,70 @@
+"""End to end under a real uvicorn server on 127.0.0.1, verifying with the async pipeline."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from aauth_core.discovery import Discovery
+
+from ..conftest import AGENT, PUBLIC_IP, World
+from ..scenarios import _jwt, _sign
+from .apps import resource_settings, starlette_app
+
+
+def _never(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"the blocking transport was used for {request.url}")
+
+
+@pytest.fixture
+def server(world: World) -> Iterator[str]:
+    settings = resource_settings()
+    # only the async transport works: the middleware must use the async verifier
+    discovery = Discovery(settings, transport=httpx.MockTransport(_never),
+                          async_transport=world.network.async_transport, clock=world.clock,
+                          resolver=lambda host: [PUBLIC_IP])
+    app = starlette_app(world, settings, discovery=discovery)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def test_signed_requests_under_uvicorn(world: World, server: str) -> None:
+    body = b'{"hello": "uvicorn"}' * 1000
+    with httpx.Client(base_url=server) as client:
+        req = _jwt(world, "GET", "/data-auth?x=1", world.auth_token())
+        authorized = client.get(req.path, headers=req.headers)
+        req = _sign(world, "POST", "/upload", body=body)
+        uploaded = client.post(req.path, headers=req.headers, content=req.body)
+        unsigned = client.get("/data-jwks")
+        first = _jwt(world, "GET", "/data-auth?x=1", world.auth_token())
+        replayed = client.get(first.path, headers=first.headers)  # an exact repeat of the first request
+        metadata = client.get("/.well-known/aauth-resource")
+    assert authorized.status_code == 200, authorized.text
+    assert authorized.json()["agent"] == AGENT and authorized.json()["scope"] == "data.read data.write"
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["body_sha256"] == hashlib.sha256(body).hexdigest()
+    assert (unsigned.status_code, unsigned.json()["error"]) == (401, "identity_required")
+    assert unsigned.headers["agent-auth"] == "httpsig; identity=?1"
+    assert (replayed.status_code, replayed.json()["error"]) == (401, "replayed_request")
+    assert metadata.status_code == 200
