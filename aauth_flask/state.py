@@ -1,0 +1,133 @@
+"""Per-app AAuth machinery (``app.extensions["aauth"]``) and the request checks built on it.
+
+Every check goes through :class:`AppState`: verify the current request once
+(the result, or the error, is kept on ``g``), apply a :class:`Requirement` with
+``service.require`` and render any :class:`AAuthError` as a Flask response.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from flask import Flask, Response, current_app, g, request
+from flask.typing import ResponseReturnValue
+
+from aauth_core.context import Requirement, VerifiedRequest
+from aauth_core.errors import AAuthError
+from aauth_core.service import AAuthService
+from aauth_core.settings import SettingsError, parse_requirement
+
+from .context import ENVIRON_OUTCOME, G_CONTEXT
+from .environ import request_view
+
+__all__ = ["AppState", "ErrorHandler", "EXTENSION_KEY", "default_error_response", "make_requirement", "state_for"]
+
+log = logging.getLogger("aauth.flask")
+
+EXTENSION_KEY = "aauth"
+
+ErrorHandler = Callable[[AAuthError], ResponseReturnValue]
+"""Builds the response for a refused request (anything a Flask view may return)."""
+
+
+class AppState:
+    """One app's service and error handler, shared by the hook, decorators and blueprints."""
+
+    __slots__ = ("error_handler", "service")
+
+    def __init__(self, service: AAuthService, error_handler: ErrorHandler | None = None) -> None:
+        self.service = service
+        self.error_handler = error_handler
+
+    def verified(self) -> VerifiedRequest | None:
+        """Verify the current request once per request; raises :class:`AAuthError` when invalid.
+
+        Verifying twice would trip the replay cache, so the outcome is kept with the
+        request (see :mod:`aauth_flask.context`) and mirrored to ``g.aauth``.
+        """
+        environ = request.environ
+        if ENVIRON_OUTCOME in environ:
+            outcome = environ[ENVIRON_OUTCOME]
+            if isinstance(outcome, AAuthError):
+                raise outcome
+            return outcome if isinstance(outcome, VerifiedRequest) else None
+        try:
+            verified = self.service.verify(request_view(self.service, request))
+        except AAuthError as exc:
+            environ[ENVIRON_OUTCOME] = exc
+            raise
+        environ[ENVIRON_OUTCOME] = verified
+        setattr(g, G_CONTEXT, verified)
+        return verified
+
+    def check(self, requirement: Requirement | None) -> Response | None:
+        """Verify (if not yet done) and demand ``requirement``; a response when refused."""
+        try:
+            verified = self.verified()
+            if requirement is not None:
+                self.service.require(verified, requirement)
+        except AAuthError as exc:
+            return self.render(exc)
+        return None
+
+    def demand(self, requirement: Requirement) -> Response | None:
+        """What decorators and protected blueprints run: CORS preflight passes when allowed."""
+        if request.method == "OPTIONS" and self.service.settings.allow_options:
+            return None
+        return self.check(requirement)
+
+    def render(self, error: AAuthError) -> Response:
+        """The refusal: the custom handler's response (challenge headers added if missing) or the default."""
+        log.debug("aauth refused %s %s: %s", request.method, request.path, error.code)
+        if self.error_handler is None:
+            return default_error_response(self.service, error)
+        response = current_app.make_response(self.error_handler(error))
+        for name, value in error.headers.items():
+            if name not in response.headers:
+                response.headers[name] = value
+        return response
+
+
+def default_error_response(service: AAuthService, error: AAuthError) -> Response:
+    """``{"error", "error_description"}`` JSON with the ``Agent-Auth`` challenge (protocol A9)."""
+    rendered = service.error_response(error)
+    return Response(rendered.body, status=rendered.status, headers=dict(rendered.headers))
+
+
+def state_for(app: Flask | None = None) -> AppState:
+    """The :class:`AppState` of ``app`` (default: the current app)."""
+    target = app if app is not None else current_app
+    state = target.extensions.get(EXTENSION_KEY)
+    if not isinstance(state, AppState):
+        raise RuntimeError("AAuth is not initialised for this app: call AAuth(app) or aauth.init_app(app)")
+    return state
+
+
+def verify_request() -> Response | None:
+    """The app-wide ``before_request`` hook: verify any signed request, enforce path rules.
+
+    Exempt paths (the metadata documents) and allowed CORS preflights are left
+    alone; a decorator on such a route still verifies lazily.  Path rules match
+    the decoded, routed path (``request.path``), the one Flask dispatches on.
+    """
+    state = state_for()
+    setattr(g, G_CONTEXT, None)  # g may outlive a request (a reused app context): never show a stale context
+    method, path = request.method, request.path
+    if state.service.is_exempt(method, path):
+        return None
+    return state.check(state.service.requirement_for_path(method, path))
+
+
+def make_requirement(level: str | Requirement = "signature", scopes: str | Iterable[str] = ()) -> Requirement:
+    """``("authorization", ["data.read"])`` or ``"authorization:data.read"`` → :class:`Requirement`."""
+    requirement = parse_requirement(level)
+    extra = frozenset(scopes.split() if isinstance(scopes, str) else scopes)
+    if not all(isinstance(s, str) and s and not any(c.isspace() for c in s) for s in extra):
+        raise SettingsError(f"scopes must be non-empty strings without spaces, got {sorted(map(repr, extra))}")
+    if not extra:
+        return requirement
+    try:
+        return Requirement(requirement.level, requirement.scopes | extra)
+    except ValueError as exc:
+        raise SettingsError(f"invalid requirement: {exc}") from None
