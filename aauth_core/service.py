@@ -27,12 +27,14 @@ from .resource import ResourceIdentity
 from .settings import AAuthSettings, SettingsError, parse_requirement
 from .verifier import Verifier
 
-__all__ = ["AAuthService", "ErrorResponse", "METADATA_PATH", "JWKS_PATH"]
+__all__ = ["AAuthService", "DOCUMENT_CACHE_CONTROL", "ErrorResponse", "JWKS_PATH", "METADATA_PATH"]
 
 log = logging.getLogger("aauth.core")
 
 METADATA_PATH = f"/.well-known/{dialect.WELL_KNOWN_RESOURCE}"
 JWKS_PATH = "/jwks.json"
+#: How long others may cache our metadata and JWKS (short, so key rotation propagates).
+DOCUMENT_CACHE_CONTROL = "public, max-age=300"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,13 @@ class AAuthService:
             return "content-digest" in parse_signature_input(value).components
         except AAuthError:
             return False  # the verifier reports the malformed header itself
+
+    def body_too_large(self, size: int) -> AAuthError | None:
+        """The 413 to send when a body to be hashed exceeds ``max_body_bytes``."""
+        if size <= self.settings.max_body_bytes:
+            return None
+        return AAuthError(f"the request body exceeds {self.settings.max_body_bytes} bytes",
+                          code="body_too_large", status_code=413)
 
     def verify(self, view: RequestView) -> VerifiedRequest | None:
         return self.verifier.verify(view)

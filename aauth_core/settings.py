@@ -73,7 +73,9 @@ class AAuthSettings:
         prefixes to requirements (``"identity"``, ``"authorization:data.read"``).
         ``trust_forwarded``: take the authority from ``X-Forwarded-Host`` /
         ``Forwarded`` when no canonical authority is configured.  ``allow_options``:
-        let CORS preflight through unauthenticated.  ``debug``: log full exchanges.
+        let CORS preflight through unauthenticated.  ``max_body_bytes``: the largest
+        body an adapter buffers to check ``Content-Digest`` (413 beyond it).
+        ``debug``: log full exchanges.
     """
 
     resource_id: str | None = None
@@ -112,6 +114,7 @@ class AAuthSettings:
     protected_paths: Mapping[str, str] = field(default_factory=dict)
     exempt_paths: tuple[str, ...] = ("/.well-known/", "/jwks.json")
     allow_options: bool = True
+    max_body_bytes: int = 10 * 1024 * 1024
     debug: bool = False
 
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -132,7 +135,7 @@ class AAuthSettings:
         if self.signature_key_format not in ("transcript", "sf"):
             raise SettingsError("signature_key_format must be 'transcript' or 'sf'")
         for name in ("created_max_age", "created_max_future", "token_leeway", "max_act_depth",
-                     "resource_token_lifetime", "discovery_max_bytes", "replay_cache_size"):
+                     "resource_token_lifetime", "discovery_max_bytes", "replay_cache_size", "max_body_bytes"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise SettingsError(f"{name} must be a non-negative integer")

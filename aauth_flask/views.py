@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort
 
-from aauth_core.service import JWKS_PATH, METADATA_PATH
+from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH
 
 from .state import state_for
 
 __all__ = ["DOCUMENT_CACHE_CONTROL", "metadata_blueprint"]
 
-DOCUMENT_CACHE_CONTROL = "public, max-age=300"
 
 
 def metadata_blueprint(name: str = "aauth_metadata") -> Blueprint:

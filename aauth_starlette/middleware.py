@@ -31,7 +31,7 @@ from aauth_core.discovery import Discovery
 from aauth_core.errors import AAuthError
 from aauth_core.keys import SigningKey
 from aauth_core.request import Headers, RequestView
-from aauth_core.service import AAuthService
+from aauth_core.service import DOCUMENT_CACHE_CONTROL, AAuthService
 from aauth_core.settings import AAuthSettings, SettingsError
 
 from .context import SCOPE_KEY, SERVICE_KEY, AAuthHTTPException
@@ -44,7 +44,6 @@ log = logging.getLogger("aauth.starlette")
 ErrorHandler = Callable[[AAuthError, Request], "Response | Awaitable[Response]"]
 """Builds the response for a refused request; may be sync or async."""
 
-DOCUMENT_CACHE_CONTROL = "public, max-age=300"
 
 
 class AAuthMiddleware:
@@ -110,7 +109,11 @@ class AAuthMiddleware:
         view = self._view(scope, headers)
         if view.is_signed and not service.is_exempt(method, path):
             if service.needs_body(headers):
-                body = await _read_body(receive)
+                try:
+                    body = await _read_body(receive, service)
+                except AAuthError as exc:
+                    await self._refuse(exc, scope, receive, send)
+                    return
                 if body is None:
                     return  # the client went away before sending the whole body
                 view = replace(view, body=body)
@@ -183,14 +186,23 @@ def _document_response(document: bytes) -> Response:
     return Response(document, media_type="application/json", headers={"Cache-Control": DOCUMENT_CACHE_CONTROL})
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or ``None`` if the client disconnected first."""
+async def _read_body(receive: Receive, service: AAuthService) -> bytes | None:
+    """The whole request body, or ``None`` if the client disconnected first.
+
+    Raises the service's 413 as soon as the body grows past ``max_body_bytes``, so
+    an unbounded upload is never buffered."""
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             return None
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        too_large = service.body_too_large(size)
+        if too_large is not None:
+            raise too_large
+        chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
 

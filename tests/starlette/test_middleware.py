@@ -105,6 +105,17 @@ async def test_tampered_chunked_body_is_refused_before_the_app(world: World) -> 
     assert messages == []
 
 
+async def test_oversized_signed_body_is_refused_with_413_before_it_is_buffered(world: World) -> None:
+    body = b"z" * 3000
+    headers, _ = signed_request("POST", RESOURCE + "/upload", key=world.agent.key, body=body)
+    inner, messages, _ = raw_recorder()
+    exchange = await run(wrap(world, inner, max_body_bytes=1024), http_scope("POST", "/upload", headers),
+                         Exchange([body[:1000], body[1000:2000], body[2000:]]))
+    assert exchange.status == 413
+    assert json.loads(exchange.body)["error"] == "body_too_large"
+    assert messages == []
+
+
 async def test_client_disconnect_while_buffering_ends_quietly(world: World) -> None:
     body = b"x" * 100
     headers, _ = signed_request("POST", RESOURCE + "/upload", key=world.agent.key, body=body)
