@@ -183,17 +183,23 @@ def sign_request(
     keyid: str | None = None,
     include_alg: bool = False,
     encoding: Literal["base64url", "base64"] = "base64url",
+    content_digest: str | None = None,
 ) -> SignedHeaders:
     """Sign a request, covering the components protocol B §2.3 requires.
 
     ``headers`` are the request's own headers (a ``Content-Type`` is required with
-    a body); the returned headers are to be added to them.
+    a body); the returned headers are to be added to them.  ``content_digest`` is a
+    caller-computed ``Content-Digest`` for a streamed body that is not in memory
+    (``body`` is then ``None`` and ``headers`` carry its ``Content-Length`` or
+    ``Transfer-Encoding``); it is ignored when ``body`` is given.
     """
     added: dict[str, str] = {}
-    if body:
+    if body or content_digest is not None:
         if not any(k.lower() == "content-type" for k in headers):
             raise ValueError("a request with a body must have a Content-Type to sign")
-        added[dialect.CONTENT_DIGEST_HEADER] = format_content_digest(body)
+        digest = format_content_digest(body) if body else content_digest
+        assert digest is not None
+        added[dialect.CONTENT_DIGEST_HEADER] = digest
     added[dialect.SIGNATURE_KEY_HEADER] = signature_key.raw
     merged = Headers([*((k, v) for k, v in headers.items() if k.lower() not in _REPLACED), *added.items()])
     parts = urlsplit(url)
