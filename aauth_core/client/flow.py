@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
+import threading
 import time
 from collections.abc import Callable, Generator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -166,6 +168,19 @@ class FlowEngine:
             hashlib.sha256(exchange_token.encode()).hexdigest()[:32] if exchange_token is not None else ""
         )
         self._metadata: dict[str, tuple[float, Mapping[str, Any]]] = {}
+        self._sent_second = -1
+        self._sent_signatures: set[str] = set()
+        self._sent_lock = threading.Lock()
+
+    def _first_use(self, created: int, signature: str) -> bool:
+        """Record a signature sent with ``created``; False when it was already sent."""
+        with self._sent_lock:
+            if created != self._sent_second:
+                self._sent_second, self._sent_signatures = created, set()
+            if signature in self._sent_signatures:
+                return False
+            self._sent_signatures.add(signature)
+            return True
 
     # ------------------------------------------------------------------ the loop
 
@@ -216,10 +231,16 @@ class FlowEngine:
     def sign_into(self, request: _Request, body: Body, signer: RequestSigner) -> None:
         """(Re)sign ``request`` in place with a fresh ``created``."""
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _SIGNATURE_HEADERS}
-        signed = signer.sign(
-            request.method, str(request.url), headers, body.content,
-            created=int(self.options.clock()), content_digest=body.digest if body.content is None else None,
-        )
+        created = int(self.options.clock())
+        digest = body.digest if body.content is None else None
+        signed = signer.sign(request.method, str(request.url), headers, body.content, created=created,
+                             content_digest=digest)
+        if not self._first_use(created, signed.headers[dialect.SIGNATURE_HEADER]):
+            # The same request again within the same second would carry a byte-identical
+            # (Ed25519 is deterministic) signature that a replay cache rightly refuses;
+            # only then is a random `nonce` parameter added to tell the two apart.
+            signed = signer.sign(request.method, str(request.url), headers, body.content, created=created,
+                                 content_digest=digest, nonce=secrets.token_urlsafe(16))
         for name in _SIGNATURE_HEADERS:
             if name in request.headers:
                 del request.headers[name]

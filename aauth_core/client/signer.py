@@ -113,9 +113,10 @@ class RequestSigner:
         *,
         created: int,
         content_digest: str | None = None,
+        nonce: str | None = None,
     ) -> SignedHeaders:
         """The headers to add: Signature-Input, Signature, Signature-Key (and Content-Digest)."""
         return sign_request(
             method, url, headers, body, key=self.key, signature_key=self.signature_key(), created=created,
-            base=self.options.base, content_digest=content_digest,
+            base=self.options.base, content_digest=content_digest, nonce=nonce,
         )

@@ -185,3 +185,14 @@ def test_resource_token_scope_is_cache_key(net: Net) -> None:
     assert token.scope == "data.read" and token.resource == RESOURCE
     assert peek(token.auth_token).claims["aud"] == RESOURCE
     assert token.auth_token not in repr(token)
+
+
+def test_identical_requests_in_the_same_second_are_told_apart_by_a_nonce(net: Net, mode: str) -> None:
+    """Ed25519 is deterministic: without a nonce the second request would be a byte-identical
+    replay, which the resource's replay cache (on by default) rightly refuses."""
+    auth = net.auth()
+    first, second, third = net.send(auth, [("GET", RESOURCE + "/data-auth", {})] * 3, mode=mode)
+    assert (first.status_code, second.status_code, third.status_code) == (200, 200, 200)
+    inputs = [r.request.headers["signature-input"] for r in (first, second, third)]
+    assert "nonce=" not in inputs[0]
+    assert "nonce=" in inputs[1] and "nonce=" in inputs[2] and inputs[1] != inputs[2]
