@@ -1,0 +1,18 @@
+"""URL patterns for the metadata documents: ``path("", include("aauth_django.urls"))``."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from aauth_core.service import JWKS_PATH, METADATA_PATH
+
+from . import views
+
+__all__ = ["app_name", "urlpatterns"]
+
+app_name = "aauth"
+
+urlpatterns = [
+    path(METADATA_PATH.lstrip("/"), views.metadata, name="metadata"),
+    path(JWKS_PATH.lstrip("/"), views.jwks, name="jwks"),
+]
