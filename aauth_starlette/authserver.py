@@ -9,7 +9,15 @@ the SHA-256 of a random ``HttpOnly; SameSite=Strict`` cookie).  Every form carri
 the session's CSRF token, compared in constant time; a logged-in session gets a
 fresh id and token (no fixation); a cross-origin ``Origin`` is refused outright.
 Every page is rendered with HTML-escaped values and sent with a strict CSP, no
-framing, no caching and no referrer (the request token is in the URL).
+framing, no caching and no cross-origin referrer (the request token is in the URL).
+
+::
+
+    config = AuthServerConfig(issuer="https://as.example", keys=[load_signing_key("as.jwk")],
+                              trusted_upstreams=("https://upstream-as.example",),
+                              lifetimes=Lifetimes(refresh_token=86_400))
+    server = AuthServer(config, users=MemoryUserStore({"alice": "..."}))  # RequireConsent by default
+    app = build_auth_server_app(server)   # uvicorn module:app
 """
 
 from __future__ import annotations
@@ -51,7 +59,8 @@ _PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on the form posts
+    "Referrer-Policy": "same-origin",
 }
 
 

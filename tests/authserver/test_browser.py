@@ -1,0 +1,188 @@
+"""The consent pages in a real headless Chromium (Debian's), against a real uvicorn auth server.
+
+Only 127.0.0.1 is ever contacted: the auth server and the agent's callback listen
+there; the agent and resource documents come from the in-process network.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from aauth_core import dialect
+from aauth_core.authserver import AuthServer, AuthServerConfig, MemoryUserStore, RequireConsent
+from aauth_core.request import RequestView
+from aauth_core.settings import AAuthSettings
+from aauth_core.tokens import mint_resource_token
+from aauth_core.verifier import Verifier
+from aauth_starlette.authserver import build_auth_server_app
+
+from ..conftest import AGENT, RESOURCE, World, signed_request
+from .conftest import USERS
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed at /usr/bin/chromium"),
+]
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    yield from _run(app, sock, port)
+
+
+def _run(app: Any, sock: socket.socket, port: int) -> Iterator[str]:
+    srv = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+class Callback:
+    """The agent's redirect target: records what the auth server sent the browser back with."""
+
+    def __init__(self) -> None:
+        self.queries: list[dict[str, list[str]]] = []
+
+    async def handle(self, request: Request) -> PlainTextResponse:
+        self.queries.append(parse_qs(request.url.query))
+        return PlainTextResponse("agent received the callback")
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/callback", self.handle)])
+
+
+@pytest.fixture
+def stack(world: World) -> Iterator[dict[str, Any]]:
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    callback = Callback()
+    with serve(callback.app()) as callback_origin:
+        redirect_uri = f"{callback_origin}/callback"
+        world.network.publish(f"{AGENT}/.well-known/aauth-agent", {
+            "agent": AGENT, "jwks_uri": f"{AGENT}/jwks.json", "name": "Trip Planner",
+            "redirect_uris": [redirect_uri]})
+        world.network.publish(f"{RESOURCE}/.well-known/aauth-resource", {
+            "resource": RESOURCE, "jwks_uri": f"{RESOURCE}/jwks.json",
+            "resource_token_endpoint": f"{RESOURCE}/resource/token",
+            "scope_descriptions": {"data.read": "Read your data", "data.write": "Change your data"}})
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        issuer = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        config = AuthServerConfig(issuer=issuer, keys=[world.issuer.key])
+        server = AuthServer(config, policy=RequireConsent(), users=MemoryUserStore(USERS),
+                            discovery=world.discovery(config.verifier_settings()), clock=world.clock)
+        for origin in _run(build_auth_server_app(server), sock, sock.getsockname()[1]):
+            with playwright_sync.sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    yield {"issuer": origin, "redirect_uri": redirect_uri, "callback": callback,
+                           "browser": browser, "world": world}
+                finally:
+                    browser.close()
+
+
+def _agent_post(world: World, issuer: str, form: dict[str, str], created: int) -> httpx.Response:
+    body = urlencode(form).encode()
+    headers, _ = signed_request("POST", f"{issuer}/agent/token", key=world.agent.key, body=body,
+                                headers={"Content-Type": dialect.FORM_CONTENT_TYPE}, created=created)
+    with httpx.Client() as client:
+        return client.post(f"{issuer}/agent/token", headers=headers, content=body)
+
+
+def _start(stack: dict[str, Any]) -> tuple[str, Any]:
+    world: World = stack["world"]
+    issuer = stack["issuer"]
+    rt = mint_resource_token(world.resource.key, iss=RESOURCE, aud=issuer, agent=AGENT,
+                             agent_jkt=world.agent.key.thumbprint, now=world.clock(), scope="data.read data.write")
+    response = _agent_post(world, issuer, {"request_type": "auth", "resource_token": rt,
+                                           "redirect_uri": stack["redirect_uri"]}, int(world.clock()))
+    assert response.status_code == 200, response.text
+    request_token = response.json()["request_token"]
+    page = stack["browser"].new_page()
+    query = urlencode({"request_token": request_token, "redirect_uri": stack["redirect_uri"], "state": "s-1"})
+    page.goto(f"{issuer}/agent/auth?{query}")
+    assert "Trip Planner" in page.inner_text("#agent")
+    page.fill("#username", "alice")
+    page.fill("#password", USERS["alice"])
+    page.click("#login")
+    page.wait_for_selector("#consent-form", timeout=10_000)
+    return request_token, page
+
+
+def test_browser_login_approve_and_use_the_token(stack: dict[str, Any]) -> None:
+    world: World = stack["world"]
+    _, page = _start(stack)
+    assert page.inner_text("#user") == "alice"
+    assert page.inner_text("#agent") == "Trip Planner" and page.inner_text("#agent-id") == AGENT
+    assert page.inner_text("#resource") == RESOURCE
+    scopes = page.locator("#scopes li.scope")
+    assert scopes.count() == 2
+    assert "Read your data" in scopes.nth(0).inner_text() and "Change your data" in scopes.nth(1).inner_text()
+    page.click("#approve")
+    page.wait_for_url(f"{stack['redirect_uri']}**")
+    assert page.inner_text("body") == "agent received the callback"
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["state"] == ["s-1"]
+    assert stack["callback"].queries[-1]["code"] == query["code"]
+
+    token = _agent_post(world, stack["issuer"], {"request_type": "code", "code": query["code"][0],
+                                                 "redirect_uri": stack["redirect_uri"]}, int(world.clock()) + 1)
+    assert token.status_code == 200, token.text
+    body = token.json()
+    assert set(body) == {"auth_token", "expires_in", "token_type"}
+    # the resource (trusting this auth server) accepts the token from the agent
+    world.network.publish(f"{stack['issuer']}/.well-known/aauth-issuer",
+                          {"issuer": stack["issuer"], "jwks_uri": f"{stack['issuer']}/jwks.json"})
+    world.network.publish(f"{stack['issuer']}/jwks.json", {"keys": [world.issuer.key.public_jwk()]})
+    settings = AAuthSettings(resource_id=RESOURCE, trusted_issuers=(stack["issuer"],), allow_insecure_loopback=True)
+    verifier = Verifier(settings, discovery=world.discovery(settings), clock=world.clock)
+    headers, _ = signed_request("GET", f"{RESOURCE}/data", key=world.agent.key, scheme="jwt",
+                                params={"jwt": body["auth_token"]})
+    verified = verifier.verify(RequestView.from_url("GET", f"{RESOURCE}/data", headers))
+    assert verified is not None and verified.level == "authorization"
+    assert verified.sub == "alice" and verified.agent == AGENT and verified.scope == {"data.read", "data.write"}
+
+
+def test_browser_deny(stack: dict[str, Any]) -> None:
+    world: World = stack["world"]
+    _, page = _start(stack)
+    page.click("#deny")
+    page.wait_for_url(f"{stack['redirect_uri']}**")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["error"] == ["access_denied"] and "code" not in query and query["state"] == ["s-1"]
+    assert stack["callback"].queries[-1]["error"] == ["access_denied"]
+    # going back and approving is impossible: the request was answered
+    page.go_back()
+    page.reload()
+    assert "cannot be completed" in page.inner_text("h1")
+    assert world is stack["world"]
