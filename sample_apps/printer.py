@@ -98,6 +98,20 @@ class Printer:
 
         return {"request": [on_request], "response": [on_response]}
 
+    def async_hooks(self, who: str) -> dict[str, list[Callable[..., Any]]]:
+        """The same hooks for an ``httpx.AsyncClient``."""
+        def on_request(request: httpx.Request) -> None:
+            self.request(who, request)
+
+        async def arequest(request: httpx.Request) -> None:
+            on_request(request)
+
+        async def aresponse(response: httpx.Response) -> None:
+            await response.aread()
+            self.response(who, response)
+
+        return {"request": [arequest], "response": [aresponse]}
+
     def result(self, passed: bool, name: str, detail: str = "") -> None:
         mark = "✓" if passed else "✗"
         self.line(f"{mark} {name} {'PASSED' if passed else 'FAILED'}{': ' + detail if detail else ''}")

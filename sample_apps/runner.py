@@ -34,6 +34,7 @@ def free_port() -> int:
 
 def _is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is fine
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -79,7 +80,8 @@ class Cluster:
 
     def start(self) -> None:
         for spec in self.specs:
-            cmd = [sys.executable, "-m", "sample_apps", "serve", spec.role, "--port", str(spec.port), *spec.args]
+            cmd = [sys.executable, "-m", "sample_apps", "serve", spec.role, "--port", str(spec.port),
+                   "--label", spec.name, *spec.args]
             if self.debug:
                 cmd.append("--debug")
             env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -120,10 +122,10 @@ class Cluster:
             time.sleep(settle)
         while True:
             try:
-                name, line = self._lines.get_nowait()
+                _, line = self._lines.get_nowait()
             except queue.Empty:
                 return out
-            out.append(line if line.startswith(("[", " ")) else f"[{name}] {line}")
+            out.append(line)
 
     def stop(self) -> None:
         for proc in self._procs.values():

@@ -1,0 +1,58 @@
+"""``python -m sample_apps serve ROLE``: run one party as a real server on 127.0.0.1.
+
+Starlette parties, auth servers and the agent run under uvicorn; a Django
+resource runs as ASGI under uvicorn; a Flask resource under werkzeug's threaded
+WSGI server.  None of them is a test client.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .config import PartyConfig
+from .debuglog import asgi_logger, wsgi_logger
+from .printer import Printer
+
+__all__ = ["serve"]
+
+HOST = "127.0.0.1"
+
+
+def _asgi(app: Any, config: PartyConfig, who: str, printer: Printer) -> None:
+    import uvicorn
+
+    if config.debug:
+        app = asgi_logger(app, who, printer)
+    uvicorn.run(app, host=HOST, port=config.port, log_level="warning", lifespan="off")
+
+
+def serve(args: argparse.Namespace) -> int:
+    config = PartyConfig.from_args(args)
+    printer = Printer(quiet=not config.debug)
+    if config.role == "agent":
+        from .parties.agent import agent_app
+
+        _asgi(agent_app(config), config, config.label, printer)
+    elif config.role == "authserver":
+        from .parties.authserver import authserver_app
+
+        _asgi(authserver_app(config), config, config.label, printer)
+    elif config.framework == "flask":
+        from werkzeug.serving import make_server
+
+        from .resources.flask_app import flask_resource
+
+        wsgi: Any = flask_resource(config, printer)
+        if config.debug:
+            wsgi = wsgi_logger(wsgi, config.label, printer)
+        make_server(HOST, config.port, wsgi, threaded=True).serve_forever()
+    elif config.framework == "django":
+        from .resources.django_app import django_resource
+
+        _asgi(django_resource(config, printer), config, config.label, printer)
+    else:
+        from .resources.starlette_app import starlette_resource
+
+        _asgi(starlette_resource(config, printer), config, config.label, printer)
+    return 0
