@@ -82,6 +82,12 @@ class AAuthMiddleware:
             if clock is not None:
                 extra["clock"] = clock
             self.service = AAuthService(resolved, keys=keys, discovery=discovery, replay_cache=replay_cache, **extra)
+        # Wrapping a Starlette/FastAPI app from the outside puts this middleware beyond
+        # Starlette's ServerErrorMiddleware, which would turn a decorator's or a
+        # dependency's challenge into a 500 before it got here: render it inside.
+        add_handler = getattr(app, "add_exception_handler", None)
+        if callable(add_handler):
+            add_handler(AAuthHTTPException, self._exception_handler)
 
     @property
     def settings(self) -> AAuthSettings:
@@ -163,15 +169,20 @@ class AAuthMiddleware:
                                  headers=headers, host=host, scheme=scope.get("scheme", "https"))
 
     async def _refuse(self, error: AAuthError, scope: Scope, receive: Receive, send: Send) -> None:
-        log.debug("refused %s %s: %s (%d)", scope["method"], scope["path"], error.code, error.status_code)
-        response: Response
-        if self.error_handler is not None:
-            result = self.error_handler(error, Request(scope, receive))
-            response = await result if inspect.isawaitable(result) else result
-        else:
-            rendered = self.service.error_response(error)
-            response = Response(rendered.body, status_code=rendered.status, headers=dict(rendered.headers))
+        response = await self._response_for(error, Request(scope, receive))
         await response(scope, receive, send)
+
+    async def _exception_handler(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AAuthHTTPException)
+        return await self._response_for(exc.error, request)
+
+    async def _response_for(self, error: AAuthError, request: Request) -> Response:
+        log.debug("refused %s %s: %s (%d)", request.method, request.url.path, error.code, error.status_code)
+        if self.error_handler is not None:
+            result = self.error_handler(error, request)
+            return await result if inspect.isawaitable(result) else result
+        rendered = self.service.error_response(error)
+        return Response(rendered.body, status_code=rendered.status, headers=dict(rendered.headers))
 
 
 def _settings(settings: AAuthSettings | None, values: dict[str, Any]) -> AAuthSettings:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from types import ModuleType
+from typing import Any
 
-from . import token_exchange
+from . import chain, consent, delegation, token_exchange
+from .simple import Authorization, Hwk, Jwks
 
-FLOWS: dict[str, ModuleType] = {
+FLOWS: dict[str, Any] = {
     "token-exchange": token_exchange,
+    "hwk": Hwk,
+    "jwks": Jwks,
+    "authorization": Authorization,
+    "consent": consent,
+    "delegation": delegation,
+    "chain": chain,
 }

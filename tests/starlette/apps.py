@@ -48,7 +48,18 @@ async def echo(request: Request, ctx: VerifiedRequest, name: str | None = None) 
     return out
 
 
-def starlette_app(world: World, settings: AAuthSettings | None = None, **kwargs: Any) -> Starlette:
+def wrapped_outside(world: World, app: Any, settings: AAuthSettings | None = None, **kwargs: Any) -> Any:
+    """``AAuthMiddleware(app)`` around a finished app: outside Starlette's own error middleware."""
+    settings = settings or resource_settings()
+    options: dict[str, Any] = dict(keys=[world.resource.key], discovery=world.discovery(settings), clock=world.clock)
+    options.update(kwargs)
+    wrapper = AAuthMiddleware(app, settings=settings, **options)
+    wrapper.state = app.state  # type: ignore[attr-defined]
+    return wrapper
+
+
+def starlette_app(world: World, settings: AAuthSettings | None = None, *, outside: bool = False,
+                  **kwargs: Any) -> Starlette:
     calls: list[str] = []
 
     def route(path: str, key: str, methods: tuple[str, ...] = ("GET",)) -> Route:
@@ -76,14 +87,19 @@ def starlette_app(world: World, settings: AAuthSettings | None = None, **kwargs:
         route("/upload", "/upload", ("POST",)),
         route("/files/{name:path}", "/files/"),
     ]
+    if outside:
+        app = Starlette(routes=routes)
+        app.state.calls = calls
+        return wrapped_outside(world, app, settings, **kwargs)  # type: ignore[no-any-return]
     app = Starlette(routes=routes, middleware=[aauth_middleware(world, settings, **kwargs)])
     app.state.calls = calls
     return app
 
 
-def fastapi_app(world: World, settings: AAuthSettings | None = None, **kwargs: Any) -> FastAPI:
+def fastapi_app(world: World, settings: AAuthSettings | None = None, *, outside: bool = False,
+                **kwargs: Any) -> FastAPI:
     calls: list[str] = []
-    app = FastAPI(middleware=[aauth_middleware(world, settings, **kwargs)])
+    app = FastAPI(middleware=[] if outside else [aauth_middleware(world, settings, **kwargs)])
     app.state.calls = calls
 
     @app.get("/data")
@@ -118,4 +134,6 @@ def fastapi_app(world: World, settings: AAuthSettings | None = None, **kwargs: A
         calls.append("/files")
         return await echo(request, ctx, name)
 
+    if outside:
+        return wrapped_outside(world, app, settings, **kwargs)  # type: ignore[no-any-return]
     return app

@@ -14,7 +14,14 @@ from ..conftest import RESOURCE, World
 from ..scenarios import SCENARIOS, Request, Scenario
 from .apps import fastapi_app, starlette_app
 
-APPS: dict[str, Callable[[World], Any]] = {"starlette": starlette_app, "fastapi": fastapi_app}
+APPS: dict[str, Callable[[World], Any]] = {
+    "starlette": starlette_app,
+    "fastapi": fastapi_app,
+    # AAuthMiddleware(app) around a finished app, outside Starlette's ServerErrorMiddleware:
+    # decorator and dependency challenges must still render, not become 500s.
+    "starlette-wrapped": lambda w: starlette_app(w, outside=True),
+    "fastapi-wrapped": lambda w: fastapi_app(w, outside=True),
+}
 
 
 def check(s: Scenario, req: Request, response: httpx2.Response, handler_ran: bool) -> None:
