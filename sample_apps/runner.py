@@ -8,6 +8,7 @@ it started when the flow ends — normally, on failure, or on Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -130,10 +131,8 @@ class Cluster:
     def stop(self) -> None:
         for proc in self._procs.values():
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + 5
         for proc in self._procs.values():
             try:

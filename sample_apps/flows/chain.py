@@ -41,8 +41,9 @@ def run(ctx: FlowContext, workdir: Path, *, r1: str = "starlette", r2: str = "dj
         hop2 = outer.get("downstream") or {}
         to_r2 = outer.get("exchanged_token") or {}
         to_r3 = hop2.get("exchanged_token") or {}
-        ctx.printer.line(f"\nToken Resource 1 presented to Resource 2: agent={to_r2.get('agent')} act={to_r2.get('act')}")
-        ctx.printer.line(f"Token Resource 2 presented to Resource 3: agent={to_r3.get('agent')} act={to_r3.get('act')}")
+        ctx.printer.line()
+        for hop, token in (("Resource 1 → Resource 2", to_r2), ("Resource 2 → Resource 3", to_r3)):
+            ctx.printer.line(f"Token presented {hop}: agent={token.get('agent')} act={token.get('act')}")
         ctx.check("Hop 1", to_r2.get("agent") == u1 and to_r2.get("act") == {"agent": agent},
                   "Resource 2 sees agent Resource 1 acting for Agent 1")
         ctx.check("Hop 2", to_r3.get("agent") == u2 and to_r3.get("act") == {"agent": u1, "act": {"agent": agent}},

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from aauth_core.errors import AAuthError
+
 from ..parties.authserver import SAMPLE_USER
 from ..runner import PartySpec, pick_ports
 from .base import FlowContext, keyfile
@@ -98,7 +100,7 @@ def run(ctx: FlowContext, workdir: Path, *, resource: str = "starlette") -> None
                 denied = client.get(f"{res}/data-auth")
                 outcome = f"HTTP {denied.status_code}"
                 refused = denied.status_code in (401, 403)
-            except Exception as exc:  # noqa: BLE001 - the client reports the denial as an AAuthError
-                outcome = getattr(exc, "code", type(exc).__name__)
+            except AAuthError as exc:  # the client reports the user's refusal as access_denied
+                outcome = exc.code
                 refused = outcome == "access_denied"
         ctx.check("TEST 2", refused, f"agent told: {outcome}")
