@@ -144,6 +144,33 @@ def encode_form(pairs: Sequence[tuple[str, str]]) -> bytes:
     return "&".join(f"{quote(k, safe='')}={quote(v, safe=':/')}" for k, v in pairs).encode("ascii")
 
 
+class _SentSignatures:
+    """Signatures this process sent during the current second, across every client.
+
+    Ed25519 is deterministic: the same request signed twice in one second by the
+    same key (two calls, or two clients) is byte-identical, and a resource's replay
+    cache rightly refuses the second.  A signature seen before gets a random
+    ``nonce`` parameter instead, so the usual case keeps the transcript's shape.
+    """
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def first_use(self, created: int, signature: str) -> bool:
+        with self._lock:
+            if created != self._second:
+                self._second, self._seen = created, set()
+            if signature in self._seen:
+                return False
+            self._seen.add(signature)
+            return True
+
+
+_SENT = _SentSignatures()
+
+
 class FlowEngine:
     """One agent's challenge loop.  ``identity`` signs requests that present no token;
     ``exchange_token`` turns the engine into a resource acting as agent (protocol A7):
@@ -168,19 +195,6 @@ class FlowEngine:
             hashlib.sha256(exchange_token.encode()).hexdigest()[:32] if exchange_token is not None else ""
         )
         self._metadata: dict[str, tuple[float, Mapping[str, Any]]] = {}
-        self._sent_second = -1
-        self._sent_signatures: set[str] = set()
-        self._sent_lock = threading.Lock()
-
-    def _first_use(self, created: int, signature: str) -> bool:
-        """Record a signature sent with ``created``; False when it was already sent."""
-        with self._sent_lock:
-            if created != self._sent_second:
-                self._sent_second, self._sent_signatures = created, set()
-            if signature in self._sent_signatures:
-                return False
-            self._sent_signatures.add(signature)
-            return True
 
     # ------------------------------------------------------------------ the loop
 
@@ -200,6 +214,7 @@ class FlowEngine:
         response = yield from self._send(request, body, signer, sends)
         sends += 1
         obtained = False
+        renonced = False
         for _ in range(self.options.max_rounds):
             if response.status_code not in (401, 403):
                 return None
@@ -208,6 +223,13 @@ class FlowEngine:
                 return None
             if not body.replayable:
                 raise _not_replayable()
+            if not renonced and _error_code(response) == "replayed_request":
+                # Another process sent this very request (same key, same second): the
+                # resource saw an identical signature.  Once, re-sign it with a nonce.
+                renonced = True
+                response = yield from self._send(request, body, signer, sends, nonce=True)
+                sends += 1
+                continue
             if token is not None and response.status_code == 401:
                 self.cache.drop(token)
                 log.info("aauth client: auth token refused by %s; dropped from the cache", resource)
@@ -228,14 +250,14 @@ class FlowEngine:
 
     # ------------------------------------------------------------------ sending
 
-    def sign_into(self, request: _Request, body: Body, signer: RequestSigner) -> None:
+    def sign_into(self, request: _Request, body: Body, signer: RequestSigner, *, nonce: bool = False) -> None:
         """(Re)sign ``request`` in place with a fresh ``created``."""
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _SIGNATURE_HEADERS}
         created = int(self.options.clock())
         digest = body.digest if body.content is None else None
         signed = signer.sign(request.method, str(request.url), headers, body.content, created=created,
                              content_digest=digest)
-        if not self._first_use(created, signed.headers[dialect.SIGNATURE_HEADER]):
+        if nonce or not _SENT.first_use(created, signed.headers[dialect.SIGNATURE_HEADER]):
             # The same request again within the same second would carry a byte-identical
             # (Ed25519 is deterministic) signature that a replay cache rightly refuses;
             # only then is a random `nonce` parameter added to tell the two apart.
@@ -247,10 +269,11 @@ class FlowEngine:
         request.headers.update(signed.headers)
         request.extensions[_STATE] = SignState(request.method, str(request.url), signer)
 
-    def _send(self, request: _Request, body: Body, signer: RequestSigner, sends: int) -> Flow:
+    def _send(self, request: _Request, body: Body, signer: RequestSigner, sends: int, *,
+              nonce: bool = False) -> Flow:
         if sends and not body.replayable:
             raise _not_replayable()
-        self.sign_into(request, body, signer)
+        self.sign_into(request, body, signer, nonce=nonce)
         self._debug(">>>", request, body.content)
         response = yield request
         _check_guarded(request, response)
@@ -410,6 +433,16 @@ def _challenge_of(response: _Response) -> AgentAuthChallenge | None:
     except HeaderError:
         log.info("aauth client: unparseable Agent-Auth challenge ignored")
         return None
+
+
+def _error_code(response: _Response) -> str | None:
+    """The ``error`` of a JSON error body (A9), if the response has one."""
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    code = body.get("error") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def _check_guarded(request: _Request, response: _Response) -> None:

@@ -99,7 +99,7 @@ def run(ctx: FlowContext, workdir: Path, *, resource: str = "starlette") -> None
             try:
                 denied = client.get(f"{res}/data-auth")
                 outcome = f"HTTP {denied.status_code}"
-                refused = denied.status_code in (401, 403)
+                refused = False  # a denial must reach the agent as access_denied, not as a response
             except AAuthError as exc:  # the client reports the user's refusal as access_denied
                 outcome = exc.code
                 refused = outcome == "access_denied"

@@ -196,3 +196,25 @@ def test_identical_requests_in_the_same_second_are_told_apart_by_a_nonce(net: Ne
     inputs = [r.request.headers["signature-input"] for r in (first, second, third)]
     assert "nonce=" not in inputs[0]
     assert "nonce=" in inputs[1] and "nonce=" in inputs[2] and inputs[1] != inputs[2]
+
+
+def test_two_clients_with_one_key_in_the_same_second_do_not_collide(net: Net) -> None:
+    first = net.get(net.auth(), "/data")
+    second = net.get(net.auth(), "/data")  # a second client, same key, same second
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert "nonce=" not in first.request.headers["signature-input"]
+    assert "nonce=" in second.request.headers["signature-input"]
+
+
+def test_a_replay_reported_by_the_resource_is_retried_once_with_a_nonce(net: Net) -> None:
+    """The same request sent by another process (so this one could not know) first."""
+    from aauth_core.client import RequestSigner
+
+    signer = RequestSigner.jwks(net.world.agent.key, net.world.agent.id)
+    signed = signer.sign("GET", RESOURCE + "/data", {}, None, created=int(net.world.clock()))
+    with net.lib.Client(transport=net.router.transport) as other_process:
+        assert other_process.get(RESOURCE + "/data", headers=dict(signed.headers)).status_code == 200
+    response = net.get(net.auth(), "/data")  # same second: byte-identical signature
+    assert response.status_code == 200
+    assert "nonce=" in response.request.headers["signature-input"]
+    assert len(net.router.to(f"{RESOURCE}/data")) == 3  # other process, refused replay, re-signed retry
