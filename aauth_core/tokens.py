@@ -425,6 +425,8 @@ def _parse_act(value: Any, *, max_depth: int) -> tuple[Actor, ...]:
             raise _error("invalid_act", "act 'agent_delegate' must be a string")
         if sub is not None and not isinstance(sub, str):
             raise _error("invalid_act", "act 'sub' must be a string")
+        if any(a.agent.rstrip("/") == agent.rstrip("/") for a in chain):
+            raise _error("act_loop", "the act chain names the same agent twice (an exchange loop)")
         chain.append(Actor(agent=agent, agent_delegate=delegate, sub=sub))
         if "act" in node and node["act"] is None:
             raise _error("invalid_act", "a nested act must be a JSON object")
@@ -438,13 +440,17 @@ def _act_claim(claims: Mapping[str, Any], *, max_depth: int) -> tuple[Actor, ...
     return _parse_act(claims.get("act"), max_depth=max_depth)
 
 
-def build_act(upstream_claims: Mapping[str, Any], *, max_depth: int) -> dict[str, Any]:
+def build_act(upstream_claims: Mapping[str, Any], *, max_depth: int, presenter: str | None = None) -> dict[str, Any]:
     """The ``act`` for a token exchanged from ``upstream_claims`` (B §7.4).
 
     The upstream presenter (its ``agent``, ``agent_delegate`` and ``sub`` when present)
     is pushed on top of the upstream chain, which is nested unchanged.  ``sub`` is
     copied whenever present, as the demo does (§11 item 14).  The result is plain
     dicts, ready for :func:`mint_auth_token`.
+
+    A chain that loops is refused (``act_loop``): an agent may appear only once among
+    ``presenter`` (the intermediary the new token is for), the upstream ``agent`` and
+    the upstream ``act`` agents, so a token cannot be exchanged round a cycle.
     """
     agent = upstream_claims.get("agent")
     if not isinstance(agent, str) or not agent:
@@ -452,6 +458,9 @@ def build_act(upstream_claims: Mapping[str, Any], *, max_depth: int) -> dict[str
     upstream_chain = _act_claim(upstream_claims, max_depth=max(max_depth, 0))
     if len(upstream_chain) + 1 > max_depth:
         raise _error("act_too_deep", f"the exchanged token's act chain would exceed {max_depth} levels")
+    agents = [a.rstrip("/") for a in (presenter, agent, *(actor.agent for actor in upstream_chain)) if a is not None]
+    if len(set(agents)) != len(agents):
+        raise _error("act_loop", "the act chain would name the same agent twice (an exchange loop)")
     act: dict[str, Any] = {"agent": agent}
     for name in ("agent_delegate", "sub"):
         value = upstream_claims.get(name)

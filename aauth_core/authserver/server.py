@@ -537,7 +537,7 @@ class AuthServer:
         except AAuthError as exc:
             raise map_error(exc, "exchange") from None
         try:
-            act = build_act(verified.claims, max_depth=self.config.max_act_depth)
+            act = build_act(verified.claims, max_depth=self.config.max_act_depth, presenter=intermediary)
         except TokenError as exc:
             raise token_error("invalid_token", exc.description, 401) from None
         resource = str(rt.claims["iss"])

@@ -1,9 +1,11 @@
 """The only place that knows httpx from httpx2.
 
 Both libraries share the ``Auth`` protocol (a generator that yields requests and
-receives responses), so one factory builds the ``Auth`` class for either: it
-reads the request body the library's way (blocking or awaited), then drives the
-shared :class:`~aauth_core.client.flow.FlowEngine` generator.  It also provides
+receives responses), so one ``Auth`` class serves both: it derives from each
+library's ``Auth`` that is installed, tells which library a request came from by
+its type, reads the body that library's way (blocking or awaited), then drives
+the shared :class:`~aauth_core.client.flow.FlowEngine` generator.  ``library``
+only chooses what :meth:`client` builds.  It also provides
 the redirect guard: httpx follows redirects *inside* one auth-flow step, copying
 every header, so signature headers must be stripped (other origin) or re-signed
 (same origin) by a request event hook, which both libraries run for every hop.
@@ -66,26 +68,51 @@ def _guard(engine: FlowEngine, request: Any, content: bytes | None) -> None:
     request.extensions["aauth"].guarded = True
 
 
-@cache
-def auth_class(library: Library = "httpx") -> type[Any]:
-    """The ``Auth`` subclass for ``library`` (``"httpx"`` or ``"httpx2"``)."""
-    lib = importlib.import_module(library)
+_LIBRARIES: tuple[Library, ...] = ("httpx", "httpx2")
 
-    class AAuth(lib.Auth):  # type: ignore[name-defined,misc]
-        """Signs every request and answers AAuth challenges (see :mod:`aauth_core.client.flow`)."""
+
+def _installed() -> list[Any]:
+    out = []
+    for name in _LIBRARIES:
+        try:
+            out.append(importlib.import_module(name))
+        except ImportError:
+            continue
+    return out
+
+
+def _library_of(request: Any) -> Any:
+    """The library (module) that built ``request``: ``httpx`` or ``httpx2``."""
+    return importlib.import_module(type(request).__module__.partition(".")[0])
+
+
+@cache
+def _universal_auth() -> type[Any]:
+    bases = tuple(lib.Auth for lib in _installed())
+    if not bases:
+        raise ImportError("aauth_core.client needs httpx (or httpx2) installed")
+
+    class AAuth(*bases):  # type: ignore[misc]
+        """Signs every request and answers AAuth challenges (see :mod:`aauth_core.client.flow`).
+
+        Pass it as ``auth=`` to an ``httpx`` or ``httpx2`` client, sync or async."""
 
         requires_request_body = False  # read in the flows below, so digest-carrying streams stay streams
         requires_response_body = True
-        library_name = library
+        library_name: Library = "httpx"
 
-        def __init__(self, engine: FlowEngine) -> None:
+        def __init__(self, engine: FlowEngine, library: Library = "httpx") -> None:
             self.engine = engine
+            self.library_name = library
 
         def __repr__(self) -> str:
-            return f"AAuth({library}, scheme={self.engine.identity.scheme})"
+            return f"AAuth(scheme={self.engine.identity.scheme})"
 
-        def _make_request(self, method: str, url: str, headers: Mapping[str, str], content: bytes | None) -> Any:
-            return lib.Request(method, url, headers=dict(headers), content=content)
+        def _request_factory(self, lib: Any) -> Any:
+            def make(method: str, url: str, headers: Mapping[str, str], content: bytes | None) -> Any:
+                return lib.Request(method, url, headers=dict(headers), content=content)
+
+            return make
 
         def _reject_cross_origin_challenge(self, request: Any, response: Any) -> bool:
             return redirected(request, response) and origin_of(str(response.request.url)) != origin_of(
@@ -95,7 +122,8 @@ def auth_class(library: Library = "httpx") -> type[Any]:
             return self.sync_auth_flow(request)
 
         def sync_auth_flow(self, request: Any) -> Generator[Any, Any, None]:
-            flow = self.engine.flow(request, _body_sync(request, lib), self._make_request)
+            lib = _library_of(request)
+            flow = self.engine.flow(request, _body_sync(request, lib), self._request_factory(lib))
             try:
                 outgoing = next(flow)
                 while True:
@@ -108,7 +136,8 @@ def auth_class(library: Library = "httpx") -> type[Any]:
                 return
 
         async def async_auth_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
-            flow = self.engine.flow(request, await _body_async(request, lib), self._make_request)
+            lib = _library_of(request)
+            flow = self.engine.flow(request, await _body_async(request, lib), self._request_factory(lib))
             try:
                 outgoing = next(flow)
                 while True:
@@ -145,15 +174,24 @@ def auth_class(library: Library = "httpx") -> type[Any]:
             _guard(self.engine, request, content)
 
         def client(self, **kwargs: Any) -> Any:
-            """A ``Client`` using this auth with the redirect guard installed."""
+            """A ``Client`` of this auth's library, with the redirect guard installed."""
+            lib = importlib.import_module(self.library_name)
             return install_redirect_guard(lib.Client(auth=self, **kwargs), self)
 
         def async_client(self, **kwargs: Any) -> Any:
-            """An ``AsyncClient`` using this auth with the redirect guard installed."""
+            """An ``AsyncClient`` of this auth's library, with the redirect guard installed."""
+            lib = importlib.import_module(self.library_name)
             return install_redirect_guard(lib.AsyncClient(auth=self, **kwargs), self)
 
-    AAuth.__qualname__ = AAuth.__name__ = f"AAuth_{library}"
     return AAuth
+
+
+def auth_class(library: Library = "httpx") -> type[Any]:
+    """The ``Auth`` class; one class serves both libraries.  ``library`` is kept for
+    callers that name one; instances choose theirs with ``AAuth(engine, library)``."""
+    if library not in _LIBRARIES:
+        raise ValueError(f"library must be one of {_LIBRARIES}")
+    return _universal_auth()
 
 
 def install_redirect_guard(client: Any, auth: Any) -> Any:

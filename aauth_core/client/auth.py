@@ -35,4 +35,4 @@ def agent_auth(
     """
     opts = options or ClientOptions()
     engine = FlowEngine(signer, options=opts, cache=cache, interaction=interaction)
-    return auth_class(library)(engine)
+    return auth_class(library)(engine, library)

@@ -56,7 +56,7 @@ class ResourceAgent:
             raise AAuthError("a token exchange needs an upstream request authorised with an auth token",
                              code="authorization_required")
         engine = FlowEngine(self.signer, options=self.options, cache=self.cache, exchange_token=upstream.token)
-        return auth_class(library or self.library)(engine)
+        return auth_class(library or self.library)(engine, library or self.library)
 
     def client(self, upstream: VerifiedRequest, **kwargs: Any) -> Any:
         """A ``Client`` (with the redirect guard) calling downstream on behalf of ``upstream``."""

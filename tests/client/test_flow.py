@@ -218,3 +218,17 @@ def test_a_replay_reported_by_the_resource_is_retried_once_with_a_nonce(net: Net
     assert response.status_code == 200
     assert "nonce=" in response.request.headers["signature-input"]
     assert len(net.router.to(f"{RESOURCE}/data")) == 3  # other process, refused replay, re-signed retry
+
+
+def test_one_auth_object_works_with_httpx_and_httpx2_clients(net: Net) -> None:
+    """Starlette's TestClient is httpx2, most apps use httpx: the same ``auth`` serves both."""
+    import httpx
+    import httpx2
+
+    auth = net.auth()
+    assert isinstance(auth, httpx.Auth) and isinstance(auth, httpx2.Auth)
+    for lib in (httpx, httpx2):
+        net.router.lib = lib  # the in-process parties answer in the client's own library
+        with lib.Client(auth=auth, transport=net.router.transport) as client:
+            assert client.get(RESOURCE + "/data-auth").status_code == 200
+    assert net.auth_server.calls == ["auth"]  # the second library reused the cached token
