@@ -104,11 +104,14 @@ class PublicKey:
     key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
     jwk: Mapping[str, Any]
     thumbprint: str = field(default="")
+    #: Decided once: ``isinstance`` against the key ABCs costs more than a lookup on every request.
+    _alg: KeyAlg = field(default="ed25519", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "jwk", MappingProxyType(dict(self.jwk)))  # shared when memoised
         if not self.thumbprint:
             object.__setattr__(self, "thumbprint", jwk_thumbprint(self.jwk))
+        object.__setattr__(self, "_alg", "ed25519" if isinstance(self.key, ed25519.Ed25519PublicKey) else "p256")
 
     @property
     def kid(self) -> str | None:
@@ -117,11 +120,11 @@ class PublicKey:
 
     @property
     def alg(self) -> KeyAlg:
-        return "ed25519" if isinstance(self.key, ed25519.Ed25519PublicKey) else "p256"
+        return self._alg
 
     @property
     def httpsig_alg(self) -> str:
-        return dialect.HTTPSIG_ALG_ED25519 if self.alg == "ed25519" else dialect.HTTPSIG_ALG_P256
+        return dialect.HTTPSIG_ALG_ED25519 if self._alg == "ed25519" else dialect.HTTPSIG_ALG_P256
 
     def verify(self, signature: bytes, message: bytes) -> bool:
         """True when ``signature`` (raw, as HTTP signatures carry it) is valid."""

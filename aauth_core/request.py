@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = ["Headers", "RequestView"]
@@ -32,8 +33,49 @@ class Headers(Mapping[str, str]):
             fields.setdefault(name.lower(), []).append(value)
         self._fields = fields
 
+    @classmethod
+    def from_asgi(cls, raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+        """From an ASGI scope's ``headers`` (byte pairs, names already lower-case).
+
+        The per-request hot path of the ASGI adapters: no name folding, no generator.
+        """
+        fields: dict[str, list[str]] = {}
+        for name, value in raw:
+            key = name.decode("latin-1").lower()  # lower-case per the ASGI spec; fold anyway, it is cheap
+            values = fields.get(key)
+            if values is None:
+                fields[key] = [value.decode("latin-1")]
+            else:
+                values.append(value.decode("latin-1"))
+        headers = cls.__new__(cls)
+        headers._fields = fields
+        return headers
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, Any]) -> Headers:
+        """From a WSGI environ (or Django's ``request.META``): ``HTTP_*``, ``CONTENT_TYPE``, ``CONTENT_LENGTH``.
+
+        The same fields the frameworks' own header views expose, read straight from
+        the environ: the per-request hot path of the WSGI adapters.
+        """
+        fields: dict[str, list[str]] = {}
+        for key, value in environ.items():
+            if key[:5] == "HTTP_":
+                if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                    continue  # CGI puts these two in CONTENT_*; the HTTP_ spelling is not a header
+                fields[key[5:].replace("_", "-").lower()] = [value]
+            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+                fields[key.replace("_", "-").lower()] = [value]
+        headers = cls.__new__(cls)
+        headers._fields = fields
+        return headers
+
     def __getitem__(self, name: str) -> str:
         return ", ".join(self._fields[name.lower()])
+
+    def get(self, name: str, default: Any = None) -> Any:  # Mapping.get, without raising KeyError inside
+        values = self._fields.get(name.lower())
+        return default if values is None else ", ".join(values)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._fields)

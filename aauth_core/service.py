@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from . import dialect
-from .cache import ReplayCache
+from .cache import KeyCache, ReplayCache
+from .cache_url import MEMORY_URL, cache_from_url
 from .context import Requirement, VerifiedRequest
 from .discovery import Discovery
 from .errors import AAuthError
@@ -61,7 +62,13 @@ class AAuthService:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.discovery = discovery if discovery is not None else Discovery(settings, clock=clock)
+        key_cache: KeyCache | None = None
+        if settings.cache_url != MEMORY_URL and (discovery is None or replay_cache is None):
+            shared_replay, key_cache = cache_from_url(
+                settings.cache_url, replay_cache_size=settings.replay_cache_size, clock=clock
+            )
+            replay_cache = replay_cache if replay_cache is not None else shared_replay
+        self.discovery = discovery if discovery is not None else Discovery(settings, clock=clock, cache=key_cache)
         self.resource: ResourceIdentity | None = None
         if settings.resource_id is not None:
             self.resource = ResourceIdentity.from_settings(settings, self._keys(keys), clock=clock)
@@ -75,7 +82,8 @@ class AAuthService:
             ((prefix, parse_requirement(spec)) for prefix, spec in settings.protected_paths.items()),
             key=lambda item: -len(item[0]),
         )
-        self._default = parse_requirement(settings.default_requirement)
+        #: What a bare decorator or ``protect_all`` demands (the ``default_requirement`` setting).
+        self.default_requirement = parse_requirement(settings.default_requirement)
 
     def _keys(self, keys: Sequence[SigningKey] | None) -> list[SigningKey]:
         if keys:
@@ -164,7 +172,7 @@ class AAuthService:
         for prefix, requirement in self._rules:
             if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
                 return requirement
-        return self._default if self.settings.protect_all else None
+        return self.default_requirement if self.settings.protect_all else None
 
     # ------------------------------------------------------------------ responses
 

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from .cache_url import check_cache_url
 from .context import Requirement
 from .errors import AAuthError
 from .request import canonical_authority
@@ -61,6 +62,10 @@ class AAuthSettings:
         ``created_max_age`` / ``created_max_future``: the ``created`` window, seconds.
         ``algorithms``: accepted HTTP-signature algorithms (A6).
         ``replay_protection``: reject a signature seen before inside its window.
+        ``cache_url``: where the replay and key caches live: ``memory://`` (one
+        process) or ``redis://`` / ``rediss://`` / ``unix://`` shared by every
+        worker (:mod:`aauth_core.cache_url`; Redis down → 503 ``cache_unavailable``
+        unless the URL says ``?fail_open=true``).
     Tokens
         ``token_leeway``: clock skew for ``exp``/``nbf``/``iat``.  ``max_act_depth``:
         the deepest ``act`` chain accepted or issued.  ``resource_token_lifetime``.
@@ -91,6 +96,7 @@ class AAuthSettings:
     algorithms: tuple[str, ...] = ("ed25519",)
     replay_protection: bool = True
     replay_cache_size: int = 100_000
+    cache_url: str = "memory://"
     schemes: tuple[str, ...] = ("hwk", "jwks", "jwt", "x509")
     x509_trust_roots: tuple[str, ...] = ()
 
@@ -139,6 +145,10 @@ class AAuthSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise SettingsError(f"{name} must be a non-negative integer")
+        try:
+            check_cache_url(self.cache_url)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
         parse_requirement(self.default_requirement)
         for prefix, spec in dict(self.protected_paths).items():
             if not prefix.startswith("/"):

@@ -18,7 +18,8 @@ from types import MappingProxyType
 from typing import Any
 
 from . import dialect
-from .cache import MemoryReplayCache, ReplayCache
+from .cache import ReplayCache
+from .cache_url import cache_from_url
 from .context import Actor, Requirement, VerifiedRequest
 from .discovery import Discovery
 from .errors import (
@@ -124,14 +125,14 @@ class Verifier:
         self.discovery = discovery if discovery is not None else Discovery(settings, clock=clock)
         self.replay_cache: ReplayCache | None = None
         if settings.replay_protection:
-            self.replay_cache = (
-                replay_cache
-                if replay_cache is not None
-                else MemoryReplayCache(max_entries=settings.replay_cache_size, clock=clock)
-            )
+            if replay_cache is None:  # settings.cache_url decides: memory:// or a shared Redis
+                replay_cache, _ = cache_from_url(settings.cache_url, replay_cache_size=settings.replay_cache_size,
+                                                 clock=clock)
+            self.replay_cache = replay_cache
         self.resource = resource
         self.token_cache = token_cache if token_cache is not None else VerifiedTokenCache()
         self._jwt_algs = jwt_algorithms_for(settings.algorithms)
+        self._trusted = frozenset(i.rstrip("/") for i in settings.trusted_issuers)  # settings are frozen
 
     # ------------------------------------------------------------------ public API
 
@@ -288,7 +289,11 @@ class Verifier:
             if view.body is None:
                 raise SignatureError("the request body was not available to check Content-Digest",
                                      code="body_unavailable", status_code=500)
-            check_content_digest(h[dialect.CONTENT_DIGEST_HEADER], view.body)
+            digest = h.get(dialect.CONTENT_DIGEST_HEADER)
+            if digest is None:
+                raise SignatureError("covered header 'content-digest' is absent from the request",
+                                     code="missing_component")
+            check_content_digest(digest, view.body)
         return _Parsed(params, signature, sigkey)
 
     def _canonical(self, view: RequestView) -> RequestView:
@@ -374,7 +379,7 @@ class Verifier:
             raise TokenError("token needs string 'iss' and 'kid'", code="malformed_token")
         s = self.settings
         if typ == dialect.TYP_AUTH:
-            if iss.rstrip("/") not in {i.rstrip("/") for i in s.trusted_issuers}:
+            if iss.rstrip("/") not in self._trusted:
                 raise TokenError("auth token issuer is not trusted here", code="untrusted_issuer")
             if s.resource_id is None:
                 raise TokenError("this server has no resource_id to check 'aud' against", code="invalid_audience")
@@ -421,7 +426,7 @@ class Verifier:
         iss, kid = upstream.claims.get("iss"), upstream.header.get("kid")
         if not isinstance(iss, str) or not isinstance(kid, str):
             raise TokenError("upstream token needs string 'iss' and 'kid'", code="malformed_token")
-        if iss.rstrip("/") not in {i.rstrip("/") for i in s.trusted_issuers}:
+        if iss.rstrip("/") not in self._trusted:
             raise TokenError("upstream auth server is not trusted", code="untrusted_issuer")
         issuer_key = yield _KeyFor(iss, dialect.WELL_KNOWN_ISSUER, kid)
         valid = validate_token(

@@ -29,7 +29,7 @@ from django.utils.encoding import escape_uri_path
 
 from aauth_core.context import Requirement, VerifiedRequest
 from aauth_core.errors import AAuthError
-from aauth_core.request import RequestView
+from aauth_core.request import Headers, RequestView
 from aauth_core.service import AAuthService
 from aauth_core.settings import SettingsError, parse_requirement
 
@@ -68,12 +68,25 @@ def raw_target(request: HttpRequest) -> tuple[str, str | None]:
     return escape_uri_path(request.path), query
 
 
+def _body(service: AAuthService, request: HttpRequest) -> bytes:
+    """The body to hash, refused with the service's 413 past ``max_body_bytes`` (a declared
+    length before Django reads anything)."""
+    declared = str(request.META.get("CONTENT_LENGTH") or "")
+    too_large = service.body_too_large(int(declared)) if declared.isdigit() else None
+    if too_large is None:
+        body: bytes = request.body
+        too_large = service.body_too_large(len(body))
+    if too_large is not None:
+        raise too_large
+    return body
+
+
 def build_view(service: AAuthService, request: HttpRequest) -> RequestView:
     """The neutral :class:`RequestView` of a Django request (body only when signed over)."""
-    headers = list(request.headers.items())
-    path, query = raw_target(request)
-    body = request.body if service.needs_body(request.headers) else None
     meta = request.META
+    headers = Headers.from_environ(meta)  # request.headers' fields, without HttpHeaders' per-request parsing
+    path, query = raw_target(request)
+    body = _body(service, request) if service.needs_body(headers) else None
     host = meta.get("SERVER_NAME", "")
     port = str(meta.get("SERVER_PORT", ""))
     if port and port not in ("80", "443"):

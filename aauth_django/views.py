@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
-from aauth_core.service import JWKS_PATH, METADATA_PATH
+from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH
 
 from .conf import get_service
 
@@ -18,7 +18,7 @@ def _document(path: str) -> HttpResponse:
     if body is None:  # no resource_id configured: nothing to publish
         raise Http404("this service has no AAuth resource identity")
     response = HttpResponse(body, content_type="application/json")
-    response["Cache-Control"] = f"public, max-age={service.settings.discovery_default_ttl}"
+    response["Cache-Control"] = DOCUMENT_CACHE_CONTROL
     return response
 
 

@@ -31,7 +31,8 @@ def aauth_required(
 ) -> Any:
     """Refuse the view with the right challenge unless the request meets the requirement.
 
-    ``@aauth_required`` (any valid signature), ``@aauth_required("identity")``,
+    ``@aauth_required`` (the configured ``default_requirement``, ``signature`` unless
+    changed), ``@aauth_required("identity")``,
     ``@aauth_required("authorization", scopes=["data.read"])`` or
     ``@aauth_required("authorization:data.read")``.  Coroutine views get an async
     wrapper (Flask runs them through ``ensure_sync``).  A refused authorization
@@ -40,17 +41,19 @@ def aauth_required(
     :class:`SettingsError` when the module is imported, not per request.
     """
     if callable(view_or_level) and not isinstance(view_or_level, (str, Requirement)):
-        return _wrap(view_or_level, Requirement("signature"))
+        return _wrap(view_or_level, None)
     requirement = make_requirement(view_or_level, scopes)
     return lambda view: _wrap(view, requirement)
 
 
-def _wrap(view: F, requirement: Requirement) -> F:
+def _wrap(view: F, requirement: Requirement | None) -> F:
+    """``requirement`` ``None``: the app's ``default_requirement``, read per request."""
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            refused = state_for().demand(requirement)
+            state = state_for()
+            refused = state.demand(requirement or state.service.default_requirement)
             if refused is not None:
                 return refused
             return await view(*args, **kwargs)
@@ -59,7 +62,8 @@ def _wrap(view: F, requirement: Requirement) -> F:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        refused = state_for().demand(requirement)
+        state = state_for()
+        refused = state.demand(requirement or state.service.default_requirement)
         if refused is not None:
             return refused
         return view(*args, **kwargs)

@@ -55,11 +55,10 @@ def request_view(service: AAuthService, request: Request) -> RequestView:
     stream all still work in the view.  Otherwise the body is left untouched.
     """
     environ = request.environ
-    headers = Headers(request.headers.items())
+    headers = Headers.from_environ(environ)  # request.headers' fields, without werkzeug's per-item work
     body: bytes | None = None
     if service.needs_body(headers):
-        body = request.get_data(cache=True)
-        _rewind(request, body)
+        body = _read_body(service, request)
     return service.view(
         method=request.method,
         path=raw_path(environ),
@@ -69,6 +68,24 @@ def request_view(service: AAuthService, request: Request) -> RequestView:
         host=_server_host(environ),
         scheme=request.scheme,
     )
+
+
+def _read_body(service: AAuthService, request: Request) -> bytes:
+    """The body to hash, refused with the service's 413 past ``max_body_bytes``: a declared
+    length is checked before reading, a chunked body is read one byte past the limit at most."""
+    declared = request.content_length
+    if declared is not None:
+        too_large = service.body_too_large(declared)
+        if too_large is not None:
+            raise too_large
+        body = request.get_data(cache=True)
+    else:
+        body = request.stream.read(service.settings.max_body_bytes + 1)
+    too_large = service.body_too_large(len(body))
+    if too_large is not None:
+        raise too_large
+    _rewind(request, body)
+    return body
 
 
 def _rewind(request: Request, body: bytes) -> None:

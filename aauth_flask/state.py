@@ -46,14 +46,15 @@ class AppState:
         Verifying twice would trip the replay cache, so the outcome is kept with the
         request (see :mod:`aauth_flask.context`) and mirrored to ``g.aauth``.
         """
-        environ = request.environ
+        req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not one per attribute
+        environ = req.environ
         if ENVIRON_OUTCOME in environ:
             outcome = environ[ENVIRON_OUTCOME]
             if isinstance(outcome, AAuthError):
                 raise outcome
             return outcome if isinstance(outcome, VerifiedRequest) else None
         try:
-            verified = self.service.verify(request_view(self.service, request))
+            verified = self.service.verify(request_view(self.service, req))
         except AAuthError as exc:
             environ[ENVIRON_OUTCOME] = exc
             raise
@@ -113,7 +114,8 @@ def verify_request() -> Response | None:
     """
     state = state_for()
     setattr(g, G_CONTEXT, None)  # g may outlive a request (a reused app context): never show a stale context
-    method, path = request.method, request.path
+    req = request._get_current_object()  # type: ignore[attr-defined]  # the real object: no proxy per attribute
+    method, path = req.method, req.path
     if state.service.is_exempt(method, path):
         return None
     return state.check(state.service.requirement_for_path(method, path))

@@ -89,10 +89,11 @@ def requirement_of(level: Level | str | Requirement = "signature", scopes: Itera
         raise SettingsError(f"invalid requirement: {exc}") from None
 
 
-def demand(conn: HTTPConnection, requirement: Requirement) -> VerifiedRequest:
-    """The context if it meets ``requirement``; otherwise raise the right challenge."""
+def demand(conn: HTTPConnection, requirement: Requirement | None) -> VerifiedRequest:
+    """The context if it meets ``requirement`` (``None``: the configured
+    ``default_requirement``); otherwise raise the right challenge."""
     service = get_service(conn)
     try:
-        return service.require(get_aauth(conn), requirement)
+        return service.require(get_aauth(conn), requirement or service.default_requirement)
     except AAuthError as exc:
         raise AAuthHTTPException(exc) from None

@@ -45,7 +45,7 @@ def requires_aauth(
 ) -> Any:
     """Demand ``level`` (``signature``, ``identity``, ``authorization``) and ``scopes`` of the caller."""
     if callable(target) and not isinstance(target, (str, Requirement)):
-        return _decorate(target, requirement_of("signature"))
+        return _decorate(target, None)  # bare: the configured default_requirement, read per request
     if target is not None and level is not None:
         raise TypeError("give the level once, positionally or as level=")
     requirement = requirement_of(target if target is not None else (level or "signature"), scopes)
@@ -56,7 +56,7 @@ def requires_aauth(
     return decorator
 
 
-def _decorate(func: F, requirement: Requirement) -> F:
+def _decorate(func: F, requirement: Requirement | None) -> F:
     _check_takes_request(func)
     if inspect.iscoroutinefunction(func):
 

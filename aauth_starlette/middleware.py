@@ -109,7 +109,7 @@ class AAuthMiddleware:
                 await _document_response(document)(scope, receive, send)
                 return
 
-        headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+        headers = Headers.from_asgi(scope["headers"])
         requirement = service.requirement_for_path(method, path)
         verified: VerifiedRequest | None = None
         view = self._view(scope, headers)

@@ -26,7 +26,10 @@ ISSUER = "https://as.example"
 
 
 class Parties:
-    def __init__(self) -> None:
+    """An agent, an auth server and a resource; ``now`` is when the auth token is minted."""
+
+    def __init__(self, now: int = NOW) -> None:
+        self.now = now
         self.agent = SigningKey.generate(kid="key-1")
         self.issuer = SigningKey.generate(kid="auth-key-1")
         self.resource = SigningKey.generate(kid="resource-key-1")
@@ -37,7 +40,7 @@ class Parties:
             f"{ISSUER}/jwks.json": jwks_document([self.issuer]),
         }
         self.token = mint_auth_token(self.issuer, iss=ISSUER, aud=RESOURCE, cnf_jwk=self.agent.public_jwk(),
-                                     now=NOW, agent=AGENT, scope="data.read data.write")
+                                     now=now, agent=AGENT, scope="data.read data.write")
 
     def settings(self, **overrides: Any) -> AAuthSettings:
         values: dict[str, Any] = dict(resource_id=RESOURCE, auth_server=ISSUER, trusted_issuers=(ISSUER,),

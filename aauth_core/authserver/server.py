@@ -510,6 +510,9 @@ class AuthServer:
         requested = scope_list(grant.scope or "")
         decision = self._decide(PolicyRequest("refresh", grant.agent, grant.resource, frozenset(requested),
                                               agent_delegate=grant.agent_delegate, user=grant.sub))
+        if decision.outcome == "consent":
+            # A refresh has no user at hand to ask: consent again means a new authorization.
+            raise token_error("access_denied", "policy requires user consent, which a refresh cannot obtain", 403)
         # The new token is bound to the key that signed *this* request: a rotated agent key is picked up.
         return (yield from self._grant_response(
             agent=grant.agent, delegate=grant.agent_delegate, key=verified.key, resource=grant.resource,

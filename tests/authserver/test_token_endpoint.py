@@ -445,6 +445,21 @@ async def test_refresh_rechecks_policy(make_as: MakeAS, world: World) -> None:
     assert_refused(response, 403, "access_denied")
 
 
+async def test_refresh_refused_when_policy_wants_the_user_again(make_as: MakeAS, world: World) -> None:
+    """A refresh has nobody to ask: a policy that wants consent again gets a denial, not a silent grant."""
+    class AskAgain:
+        def decide(self, request: PolicyRequest) -> Decision:
+            if request.request_type == "refresh":
+                return Decision.consent()
+            return Decision.grant()
+
+    env = make_as(lifetimes=Lifetimes(refresh_token=1000), policy=AskAgain())
+    first = await env.post({"request_type": "auth", "resource_token": env.resource_token(),
+                            "redirect_uri": REDIRECT})
+    response = await env.post({"request_type": "refresh", "refresh_token": first.json()["refresh_token"]})
+    assert_refused(response, 403, "access_denied")
+
+
 # --------------------------------------------------------------------------- exchange
 
 

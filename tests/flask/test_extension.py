@@ -150,6 +150,21 @@ def test_bare_decorator_demands_a_signature(world: World, is_async: bool) -> Non
     assert resp.get_json() == {"scheme": "hwk"}
 
 
+def test_bare_decorator_follows_the_default_requirement_setting(world: World) -> None:
+    """Bare means "the project's default", the same in Flask, Starlette and Django."""
+    app, _ = new_app(world, config={"AAUTH_DEFAULT_REQUIREMENT": "identity"})
+
+    @aauth_required
+    def view() -> dict[str, Any]:
+        return {"agent": current_aauth.agent}
+
+    app.add_url_rule("/r", view_func=view)
+    resp = send(app.test_client(), _sign(world, "GET", "/r", scheme="hwk"))
+    assert (resp.status_code, resp.get_json()["error"]) == (401, "identity_required")
+    resp = send(app.test_client(), _sign(world, "GET", "/r"))
+    assert resp.get_json() == {"agent": AGENT}
+
+
 @pytest.mark.parametrize("args", [("identity", ["data.read"]), ("bogus", ()), ("authorization:", ["a", 1])])
 def test_bad_decorator_arguments_fail_at_import(args: tuple[str, Any]) -> None:
     with pytest.raises((SettingsError, TypeError)):

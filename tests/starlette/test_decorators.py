@@ -42,6 +42,21 @@ class Endpoint(HTTPEndpoint):
         return JSONResponse({"scope": get_aauth(request).scope_text})  # type: ignore[union-attr]
 
 
+def test_bare_decorator_follows_the_default_requirement_setting(world: World) -> None:
+    """Bare means "the project's default", the same in Flask, Starlette and Django."""
+    from .apps import resource_settings
+
+    app = Starlette(routes=[Route("/bare", bare)],
+                    middleware=[aauth_middleware(world, resource_settings(default_requirement="identity"))])
+    with TestClient(app, base_url=RESOURCE) as client:
+        req = _sign(world, "GET", "/bare", scheme="hwk")
+        pseudonymous = client.get(req.path, headers=req.headers)
+        req = _sign(world, "GET", "/bare")
+        identified = client.get(req.path, headers=req.headers)
+    assert (pseudonymous.status_code, pseudonymous.json()["error"]) == (401, "identity_required")
+    assert identified.json() == {"scheme": "jwks"}
+
+
 def test_decorator_forms_on_starlette_endpoints(world: World) -> None:
     app = Starlette(routes=[Route("/bare", bare), Route("/kw", by_keyword), Route("/cls", Endpoint)],
                     middleware=[aauth_middleware(world)])
@@ -67,7 +82,7 @@ def test_decorator_forms_on_starlette_endpoints(world: World) -> None:
 
 def test_decorator_keeps_the_signature_and_records_the_requirement() -> None:
     assert bare.__name__ == "bare"
-    assert bare.aauth_requirement == Requirement("signature")  # type: ignore[attr-defined]
+    assert bare.aauth_requirement is None  # type: ignore[attr-defined]  # the configured default_requirement
     assert by_keyword.aauth_requirement == Requirement("identity")  # type: ignore[attr-defined]
 
 
