@@ -58,7 +58,6 @@ class AAuthSettings:
         ``http://127.0.0.1``-style identifiers be fetched; never on by default.
     Signatures
         ``signature_bases``: accepted bases; ``demo-2026-01`` is opt-in (A2).
-        ``signature_key_format``: what our signers emit (A4).
         ``created_max_age`` / ``created_max_future``: the ``created`` window, seconds.
         ``algorithms``: accepted HTTP-signature algorithms (A6).
         ``replay_protection``: reject a signature seen before inside its window.
@@ -80,7 +79,8 @@ class AAuthSettings:
         ``Forwarded`` when no canonical authority is configured.  ``allow_options``:
         let CORS preflight through unauthenticated.  ``max_body_bytes``: the largest
         body an adapter buffers to check ``Content-Digest`` (413 beyond it).
-        ``debug``: log full exchanges.
+        ``debug``: log the signature base of a
+        signature that did not verify (development only: bases are sensitive).
     """
 
     resource_id: str | None = None
@@ -90,7 +90,6 @@ class AAuthSettings:
     allow_insecure_loopback: bool = False
 
     signature_bases: tuple[SignatureBase, ...] = ("rfc9421",)
-    signature_key_format: SignatureKeyFormat = "transcript"
     created_max_age: int = 60
     created_max_future: int = 60
     algorithms: tuple[str, ...] = ("ed25519",)
@@ -123,8 +122,6 @@ class AAuthSettings:
     max_body_bytes: int = 10 * 1024 * 1024
     debug: bool = False
 
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
     def __post_init__(self) -> None:
         for name in ("trusted_issuers", "signature_bases", "algorithms", "schemes", "x509_trust_roots",
                      "resource_scopes", "exempt_paths", "signing_keys"):
@@ -138,8 +135,6 @@ class AAuthSettings:
         bad = [a for a in self.algorithms if a not in _ALGS]
         if bad or not self.algorithms:
             raise SettingsError(f"algorithms must be a non-empty subset of {_ALGS}, got {bad or '()'}")
-        if self.signature_key_format not in ("transcript", "sf"):
-            raise SettingsError("signature_key_format must be 'transcript' or 'sf'")
         for name in ("created_max_age", "created_max_future", "token_leeway", "max_act_depth",
                      "resource_token_lifetime", "discovery_max_bytes", "replay_cache_size", "max_body_bytes"):
             value = getattr(self, name)

@@ -38,7 +38,7 @@ from .headers import (
     parse_signature_input,
     parse_signature_key,
 )
-from .httpsig import check_components, check_created, verify_signature
+from .httpsig import check_components, check_created, signature_base, verify_signature
 from .keys import PublicKey
 from .request import RequestView
 from .resource import ResourceIdentity, challenge_header
@@ -312,7 +312,19 @@ class Verifier:
                 return
             except SignatureError:
                 if i == len(bases) - 1:
+                    if self.settings.debug:
+                        self._log_base(view, parsed, key)
                     raise
+
+    def _log_base(self, view: RequestView, parsed: _Parsed, key: PublicKey) -> None:
+        """Explicit debug mode only: the bases we computed, to compare with the signer's."""
+        for base in self.settings.signature_bases:
+            try:
+                text = signature_base(view, parsed.params, base=base).decode("ascii")
+            except AAuthError as exc:
+                text = f"(no base: {exc.code})"
+            log.debug("aauth debug: %s signature base that did not verify with key %s:\n%s",
+                      base, key.thumbprint, text)
 
     def _remember(self, parsed: _Parsed, key: PublicKey) -> _Remember | None:
         if self.replay_cache is None:

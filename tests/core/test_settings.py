@@ -42,7 +42,7 @@ def test_flask_style_mapping() -> None:
         {"signature_bases": []},
         {"algorithms": ["hmac-sha256"]},
         {"created_max_age": -1},
-        {"signature_key_format": "json"},
+        {"signature_key_format": "sf"},  # a client-side choice (SignerOptions), not a resource setting
     ],
 )
 def test_invalid_settings_fail_at_start_up(values) -> None:

@@ -224,3 +224,21 @@ def test_cached_token_still_expires(world: World) -> None:
     with pytest.raises(AAuthError) as err:
         v.verify(_view(_jwt(world, "GET", "/data-auth", token, created=int(world.clock()))))
     assert err.value.code == "token_expired"
+
+
+def test_signature_bases_are_logged_only_in_debug_mode(world: World, caplog) -> None:
+    """A rejected signature's base helps a developer compare with the signer's; it is
+    sensitive, so it appears only with the explicit ``debug`` setting."""
+    import logging
+
+    from ..scenarios import _sign, _tamper
+
+    req = _tamper(_sign(world, "GET", "/data"), path="/data-jwks")
+    caplog.set_level(logging.DEBUG, logger="aauth.core")
+    with pytest.raises(AAuthError):
+        make_verifier(world).verify(_view(req))
+    assert "@signature-params" not in caplog.text
+    caplog.clear()
+    with pytest.raises(AAuthError):
+        make_verifier(world, debug=True).verify(_view(req))
+    assert '"@path": /data-jwks' in caplog.text and "@signature-params" in caplog.text
