@@ -18,7 +18,10 @@ from .headers import AgentAuthChallenge, format_agent_auth
 from .keys import SigningKey, jwks_document
 from .settings import AAuthSettings, SettingsError
 
-__all__ = ["ResourceIdentity", "challenge_header"]
+__all__ = ["RESOURCE_TOKEN_PATH", "ResourceIdentity", "challenge_header"]
+
+#: The resource token endpoint (B §5.4), advertised as ``resource_token_endpoint``.
+RESOURCE_TOKEN_PATH = "/resource/token"  # noqa: S105 - a URL path, not a secret
 
 
 def challenge_header(
@@ -97,7 +100,7 @@ class ResourceIdentity:
         doc: dict[str, Any] = {
             "resource": self.id,
             "jwks_uri": self.jwks_uri,
-            "resource_token_endpoint": f"{self.id}/resource/token",
+            "resource_token_endpoint": f"{self.id}{RESOURCE_TOKEN_PATH}",
         }
         if self.scopes:
             doc["supported_scopes"] = list(self.scopes)

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from . import dialect
 from .cache import KeyCache, ReplayCache
@@ -24,11 +25,12 @@ from .errors import AAuthError
 from .headers import parse_signature_input
 from .keys import SigningKey, load_signing_key
 from .request import Headers, RequestView
-from .resource import ResourceIdentity
+from .resource import RESOURCE_TOKEN_PATH, ResourceIdentity
 from .settings import AAuthSettings, SettingsError, parse_requirement
 from .verifier import Verifier
 
-__all__ = ["AAuthService", "DOCUMENT_CACHE_CONTROL", "ErrorResponse", "JWKS_PATH", "METADATA_PATH"]
+__all__ = ["AAuthService", "DOCUMENT_CACHE_CONTROL", "ErrorResponse", "JWKS_PATH", "METADATA_PATH",
+           "RESOURCE_TOKEN_PATH", "Reply"]
 
 log = logging.getLogger("aauth.core")
 
@@ -36,6 +38,15 @@ METADATA_PATH = f"/.well-known/{dialect.WELL_KNOWN_RESOURCE}"
 JWKS_PATH = "/jwks.json"
 #: How long others may cache our metadata and JWKS (short, so key rotation propagates).
 DOCUMENT_CACHE_CONTROL = "public, max-age=300"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A rendered success from an endpoint the service answers itself."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +194,53 @@ class AAuthService:
             headers.setdefault("Cache-Control", "no-store")
         return ErrorResponse(error.status_code, headers, json.dumps(error.to_dict()).encode(), error)
 
+    def resource_token(self, view: RequestView) -> Reply | ErrorResponse:
+        """``POST /resource/token`` (B §5.4): a resource token for an identified agent that
+        asks for ``scope`` ahead of time, instead of waiting for a challenge."""
+        try:
+            verified = self.verify(view)
+        except AAuthError as exc:
+            return self.error_response(exc)
+        return self.resource_token_reply(verified, view.body or b"")
+
+    async def aresource_token(self, view: RequestView) -> Reply | ErrorResponse:
+        try:
+            verified = await self.averify(view)
+        except AAuthError as exc:
+            return self.error_response(exc)
+        return self.resource_token_reply(verified, view.body or b"")
+
+    def resource_token_reply(self, verified: VerifiedRequest | None, body: bytes) -> Reply | ErrorResponse:
+        """The endpoint's answer for a request an adapter already verified (once: twice
+        would trip the replay cache)."""
+        try:
+            return self._resource_token_reply(self.require(verified, _IDENTITY), body)
+        except AAuthError as exc:
+            return self.error_response(exc)
+
+    def _resource_token_reply(self, verified: VerifiedRequest, body: bytes) -> Reply:
+        resource = self.resource
+        if resource is None or resource.auth_server is None:
+            raise AAuthError("this resource has no auth server to issue resource tokens for",
+                             code="server_error", status_code=500)
+        form = _form(body)
+        if "auth_request_url" in form:
+            raise AAuthError("auth_request_url is not supported; send scope", code="invalid_request",
+                             status_code=400)
+        scope = form.get("scope", "").split()
+        if not scope:
+            raise AAuthError("scope is required", code="invalid_request", status_code=400)
+        unknown = sorted(set(scope) - set(resource.scopes)) if resource.scopes else []
+        if unknown:
+            raise AAuthError(f"unknown scope(s): {' '.join(unknown)}", code="invalid_scope", status_code=400)
+        assert verified.agent is not None  # the identity requirement guarantees it
+        token = resource.mint_resource_token(agent=verified.agent, agent_jkt=verified.key_thumbprint,
+                                             scope=" ".join(scope))
+        answer = {"resource_token": token, "auth_server": resource.auth_server,
+                  "expires_in": resource.token_lifetime}
+        return Reply(200, {"Content-Type": "application/json", "Cache-Control": "no-store"},
+                     json.dumps(answer).encode())
+
     def document(self, path: str) -> bytes | None:
         """The body for the metadata or JWKS route, or ``None`` for any other path."""
         if self.resource is None:
@@ -192,6 +250,23 @@ class AAuthService:
         if path == JWKS_PATH:
             return json.dumps(self.resource.jwks()).encode()
         return None
+
+
+_IDENTITY = Requirement("identity")
+
+
+def _form(body: bytes) -> dict[str, str]:
+    """A form body; a repeated parameter is refused (which one would count?)."""
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise AAuthError("the form body is not UTF-8", code="invalid_request", status_code=400) from None
+    out: dict[str, str] = {}
+    for name, value in pairs:
+        if name in out:
+            raise AAuthError(f"parameter {name!r} is repeated", code="invalid_request", status_code=400)
+        out[name] = value
+    return out
 
 
 def _forwarded_host(value: str | None) -> str | None:

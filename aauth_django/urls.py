@@ -1,9 +1,11 @@
-"""URL patterns for the metadata documents: ``path("", include("aauth_django.urls"))``."""
+"""URL patterns for the metadata documents and the resource token endpoint:
+``path("", include("aauth_django.urls"))``."""
 
 from __future__ import annotations
 
 from django.urls import path
 
+from aauth_core.resource import RESOURCE_TOKEN_PATH
 from aauth_core.service import JWKS_PATH, METADATA_PATH
 
 from . import views
@@ -15,4 +17,5 @@ app_name = "aauth"
 urlpatterns = [
     path(METADATA_PATH.lstrip("/"), views.metadata, name="metadata"),
     path(JWKS_PATH.lstrip("/"), views.jwks, name="jwks"),
+    path(RESOURCE_TOKEN_PATH.lstrip("/"), views.resource_token, name="resource_token"),
 ]

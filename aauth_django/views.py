@@ -1,15 +1,19 @@
-"""The resource's public documents: ``/.well-known/aauth-resource`` and ``/jwks.json``."""
+"""The resource's public documents (``/.well-known/aauth-resource``, ``/jwks.json``) and its
+resource token endpoint (``POST /resource/token``)."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST, require_safe
 
+from aauth_core.errors import AAuthError
 from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH
 
 from .conf import get_service
+from .request import render_error, verified
 
-__all__ = ["jwks", "metadata"]
+__all__ = ["jwks", "metadata", "resource_token"]
 
 
 def _document(path: str) -> HttpResponse:
@@ -32,5 +36,23 @@ def _jwks(request: HttpRequest) -> HttpResponse:
     return _document(JWKS_PATH)
 
 
+def _resource_token(request: HttpRequest) -> HttpResponse:
+    """``POST /resource/token`` (B §5.4): verified once (by the middleware, or here without
+    it), then answered by the service.  CSRF-exempt: only a valid signature gets a token."""
+    service = get_service()
+    if service.resource is None:
+        raise Http404("this service has no AAuth resource identity")
+    try:
+        context = verified(request)
+    except AAuthError as exc:
+        return render_error(request, exc)
+    reply = service.resource_token_reply(context, request.body)
+    response = HttpResponse(reply.body, status=reply.status)
+    for name, value in reply.headers.items():
+        response[name] = value
+    return response
+
+
 metadata = require_safe(_metadata)
 jwks = require_safe(_jwks)
+resource_token = csrf_exempt(require_POST(_resource_token))

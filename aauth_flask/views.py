@@ -1,9 +1,11 @@
-"""The resource's metadata and JWKS documents as a Flask blueprint."""
+"""The resource's metadata and JWKS documents, and its resource token endpoint, as a Flask blueprint."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response, abort, request
 
+from aauth_core.errors import AAuthError
+from aauth_core.resource import RESOURCE_TOKEN_PATH
 from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH
 
 from .state import state_for
@@ -13,7 +15,7 @@ __all__ = ["DOCUMENT_CACHE_CONTROL", "metadata_blueprint"]
 
 
 def metadata_blueprint(name: str = "aauth_metadata") -> Blueprint:
-    """Serves ``/.well-known/aauth-resource`` and ``/jwks.json`` for the current app's resource.
+    """Serves ``/.well-known/aauth-resource``, ``/jwks.json`` and ``POST /resource/token``.
 
     ``AAuth`` registers one itself unless built with ``serve_metadata=False``.
     Register it without ``url_prefix``: agents fetch the documents at these paths.
@@ -21,7 +23,22 @@ def metadata_blueprint(name: str = "aauth_metadata") -> Blueprint:
     bp = Blueprint(name, __name__)
     bp.add_url_rule(METADATA_PATH, "metadata", _metadata, methods=["GET"])
     bp.add_url_rule(JWKS_PATH, "jwks", _jwks, methods=["GET"])
+    bp.add_url_rule(RESOURCE_TOKEN_PATH, "resource_token", _resource_token, methods=["POST"])
     return bp
+
+
+def _resource_token() -> Response:
+    """``POST /resource/token`` (B §5.4), answered by the service from the request the
+    ``before_request`` hook already verified."""
+    state = state_for()
+    if state.service.resource is None:
+        abort(404)
+    try:
+        verified = state.verified()
+    except AAuthError as exc:
+        return state.render(exc)
+    reply = state.service.resource_token_reply(verified, request.get_data(cache=True))
+    return Response(reply.body, status=reply.status, headers=dict(reply.headers))
 
 
 def _metadata() -> Response:

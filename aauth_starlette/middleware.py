@@ -31,6 +31,7 @@ from aauth_core.discovery import Discovery
 from aauth_core.errors import AAuthError
 from aauth_core.keys import SigningKey
 from aauth_core.request import Headers, RequestView
+from aauth_core.resource import RESOURCE_TOKEN_PATH
 from aauth_core.service import DOCUMENT_CACHE_CONTROL, AAuthService
 from aauth_core.settings import AAuthSettings, SettingsError
 
@@ -110,6 +111,9 @@ class AAuthMiddleware:
                 return
 
         headers = Headers.from_asgi(scope["headers"])
+        if method == "POST" and path == RESOURCE_TOKEN_PATH and service.resource is not None:
+            await self._resource_token(scope, receive, send, headers)
+            return
         requirement = service.requirement_for_path(method, path)
         verified: VerifiedRequest | None = None
         view = self._view(scope, headers)
@@ -155,6 +159,19 @@ class AAuthMiddleware:
             if started:
                 raise
             await self._refuse(exc.error, scope, receive, send)
+
+    async def _resource_token(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+        """``POST /resource/token`` (B §5.4), answered by the service."""
+        view = self._view(scope, headers)
+        try:
+            body = await _read_body(receive, self.service)
+        except AAuthError as exc:
+            await self._refuse(exc, scope, receive, send)
+            return
+        if body is None:
+            return
+        reply = await self.service.aresource_token(replace(view, body=body))
+        await Response(reply.body, status_code=reply.status, headers=dict(reply.headers))(scope, receive, send)
 
     def _view(self, scope: Scope, headers: Headers) -> RequestView:
         """Raw path and query as received (the signature covers those bytes), no body yet."""

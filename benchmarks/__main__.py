@@ -123,7 +123,8 @@ def main() -> None:
     section("Adapters (issue 4): in-process, per request", middleware.table(mw) + "\n\n"
             "*open*: the route in the bare framework; *protected*: behind the adapter (jwt, warm); *core verify*: "
             "`service.verify()` of the same kind of request, in a tight loop / each call preceded by one open-route "
-            "request (the CPU-cache state it meets inside an app); *adapter* = protected - open - core verify.")
+            "request (the CPU-cache state it meets inside an app); *adapter* = protected - open - core verify; "
+            "*adapter code alone*: protected - open with `verify()` answering a precomputed result.")
 
     text, t = compare.table(compare.run(size["peers"]))
     targets += t
