@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
 from . import dialect
+from ._sansio import Call, Flow, arun, run
 from .cache import ReplayCache
 from .cache_url import cache_from_url
 from .context import Actor, Requirement, VerifiedRequest
@@ -53,42 +54,11 @@ _SIGNATURE_CHALLENGE = challenge_header()
 _IDENTITY_CHALLENGE = challenge_header(identity=True)
 
 
-# ----------------------------------------------------------------------------- I/O requests
+_Flow = Flow[VerifiedRequest]
 
 
-@dataclass(frozen=True, slots=True)
-class _KeyFor:
-    identifier: str
-    well_known: str | None
-    kid: str
-
-
-@dataclass(frozen=True, slots=True)
-class _JwksKey:
-    jwks_uri: str
-    kid: str
-
-
-@dataclass(frozen=True, slots=True)
-class _KeyByThumbprint:
-    identifier: str
-    well_known: str
-    thumbprint: str
-
-
-@dataclass(frozen=True, slots=True)
-class _FetchText:
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Remember:
-    key: str
-    expires_at: float
-
-
-_IO = _KeyFor | _JwksKey | _KeyByThumbprint | _FetchText | _Remember
-_Flow = Generator[_IO, Any, VerifiedRequest]
+def _key_for(identifier: str, well_known: str | None, kid: str) -> Call:
+    return Call("discovery", "key_for", (identifier, well_known, kid))
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,51 +178,15 @@ class Verifier:
 
     def _run(self, flow: _Flow) -> VerifiedRequest:
         try:
-            request = next(flow)
-            while True:
-                request = flow.send(self._do(request))
-        except StopIteration as stop:
-            result: VerifiedRequest = stop.value
-            return result
+            return run(self, flow)
         except AAuthError as exc:
             raise self._with_default_challenge(exc) from None
 
     async def _arun(self, flow: _Flow) -> VerifiedRequest:
         try:
-            request = next(flow)
-            while True:
-                request = flow.send(await self._ado(request))
-        except StopIteration as stop:
-            result: VerifiedRequest = stop.value
-            return result
+            return await arun(self, flow)
         except AAuthError as exc:
             raise self._with_default_challenge(exc) from None
-
-    def _do(self, io: _IO) -> Any:
-        d = self.discovery
-        if isinstance(io, _KeyFor):
-            return d.key_for(io.identifier, io.well_known, io.kid)
-        if isinstance(io, _JwksKey):
-            return d.jwks_key(io.jwks_uri, io.kid)
-        if isinstance(io, _KeyByThumbprint):
-            return d.key_by_thumbprint(io.identifier, io.well_known, io.thumbprint)
-        if isinstance(io, _FetchText):
-            return d.fetch_text(io.url)
-        assert self.replay_cache is not None
-        return self.replay_cache.add(io.key, io.expires_at)
-
-    async def _ado(self, io: _IO) -> Any:
-        d = self.discovery
-        if isinstance(io, _KeyFor):
-            return await d.akey_for(io.identifier, io.well_known, io.kid)
-        if isinstance(io, _JwksKey):
-            return await d.ajwks_key(io.jwks_uri, io.kid)
-        if isinstance(io, _KeyByThumbprint):
-            return await d.akey_by_thumbprint(io.identifier, io.well_known, io.thumbprint)
-        if isinstance(io, _FetchText):
-            return await d.afetch_text(io.url)
-        assert self.replay_cache is not None
-        return await self.replay_cache.aadd(io.key, io.expires_at)
 
     def _with_default_challenge(self, exc: AAuthError) -> AAuthError:
         if exc.challenge is None and exc.status_code == 401:
@@ -326,12 +260,12 @@ class Verifier:
             log.debug("aauth debug: %s signature base that did not verify with key %s:\n%s",
                       base, key.thumbprint, text)
 
-    def _remember(self, parsed: _Parsed, key: PublicKey) -> _Remember | None:
+    def _remember(self, parsed: _Parsed, key: PublicKey) -> Call | None:
         if self.replay_cache is None:
             return None
         digest = hashlib.sha256(key.thumbprint.encode() + b"\0" + parsed.signature).hexdigest()
         created = parsed.params.created or 0
-        return _Remember(f"aauth:replay:{digest}", created + self.settings.created_max_age + 1)
+        return Call("replay_cache", "add", (f"aauth:replay:{digest}", created + self.settings.created_max_age + 1))
 
     def _verify_flow(self, view: RequestView) -> _Flow:
         view = self._canonical(view)
@@ -346,10 +280,10 @@ class Verifier:
                 if sk.well_known not in (None, dialect.WELL_KNOWN_AGENT, dialect.WELL_KNOWN_RESOURCE):
                     raise SignatureError(f"well-known {sk.well_known!r} does not identify an agent",
                                          code="invalid_signature_key")
-                key = yield _KeyFor(sk.id, sk.well_known, sk.kid or "")
+                key = yield _key_for(sk.id, sk.well_known, sk.kid or "")
                 ctx["agent"] = sk.id.rstrip("/")
             else:
-                key = yield _JwksKey(sk.jwks_uri or "", sk.kid or "")
+                key = yield Call("discovery", "jwks_key", (sk.jwks_uri or "", sk.kid or ""))
         elif sk.scheme == "jwt":
             key, ctx = yield from self._token_key(sk.jwt or "", now)
         else:  # x509
@@ -358,7 +292,7 @@ class Verifier:
             if not self.settings.x509_trust_roots:
                 raise SignatureError("x509 keys need configured trust roots (x509_trust_roots)",
                                      code="unsupported_scheme")
-            chain_pem = yield _FetchText(sk.params["x5u"])
+            chain_pem = yield Call("discovery", "fetch_text", (sk.params["x5u"],))
             key, ctx["agent"] = x509_identity(chain_pem, sk.params["x5t"], self.settings.x509_trust_roots, now=now)
         self._check_signature(view, parsed, key)
         remember = self._remember(parsed, key)
@@ -381,7 +315,7 @@ class Verifier:
             created=parsed.params.created or 0, components=parsed.params.components,
         )
 
-    def _token_key(self, token: str, now: float) -> Generator[_IO, Any, tuple[PublicKey, dict[str, Any]]]:
+    def _token_key(self, token: str, now: float) -> Flow[tuple[PublicKey, dict[str, Any]]]:
         """Validate the JWT of ``scheme=jwt`` completely before using its ``cnf`` key (B §6.3)."""
         unverified = peek(token)
         typ = unverified.header.get("typ")
@@ -395,7 +329,7 @@ class Verifier:
                 raise TokenError("auth token issuer is not trusted here", code="untrusted_issuer")
             if s.resource_id is None:
                 raise TokenError("this server has no resource_id to check 'aud' against", code="invalid_audience")
-            issuer_key = yield _KeyFor(iss, dialect.WELL_KNOWN_ISSUER, kid)
+            issuer_key = yield _key_for(iss, dialect.WELL_KNOWN_ISSUER, kid)
             valid = validate_token(
                 unverified, typ=dialect.TYP_AUTH, key=issuer_key, now=now, leeway=s.token_leeway,
                 algorithms=self._jwt_algs, audience=s.resource_id, max_act_depth=s.max_act_depth,
@@ -404,7 +338,7 @@ class Verifier:
             claims = valid.claims
             ctx = _auth_context(claims, valid.act)
         elif typ == dialect.TYP_AGENT:
-            issuer_key = yield _KeyFor(iss, dialect.WELL_KNOWN_AGENT, kid)
+            issuer_key = yield _key_for(iss, dialect.WELL_KNOWN_AGENT, kid)
             valid = validate_token(
                 unverified, typ=dialect.TYP_AGENT, key=issuer_key, now=now, leeway=s.token_leeway,
                 algorithms=self._jwt_algs, max_act_depth=s.max_act_depth, cache=self.token_cache,
@@ -440,13 +374,14 @@ class Verifier:
             raise TokenError("upstream token needs string 'iss' and 'kid'", code="malformed_token")
         if iss.rstrip("/") not in self._trusted:
             raise TokenError("upstream auth server is not trusted", code="untrusted_issuer")
-        issuer_key = yield _KeyFor(iss, dialect.WELL_KNOWN_ISSUER, kid)
+        issuer_key = yield _key_for(iss, dialect.WELL_KNOWN_ISSUER, kid)
         valid = validate_token(
             upstream, typ=dialect.TYP_AUTH, key=issuer_key, now=now, leeway=s.token_leeway,
             algorithms=self._jwt_algs, audience=intermediary, max_act_depth=s.max_act_depth,
             cache=self.token_cache,
         )
-        signer = yield _KeyByThumbprint(intermediary, dialect.WELL_KNOWN_RESOURCE, agent_jkt)
+        signer = yield Call("discovery", "key_by_thumbprint",
+                            (intermediary, dialect.WELL_KNOWN_RESOURCE, agent_jkt))
         self._check_signature(view, parsed, signer)
         remember = self._remember(parsed, signer)
         if remember is not None and not (yield remember):

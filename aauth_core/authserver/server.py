@@ -18,12 +18,13 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from .. import dialect
+from .._sansio import Call, Flow, arun, run
 from ..cache import ReplayCache
 from ..context import VerifiedRequest
 from ..discovery import Discovery
@@ -107,49 +108,12 @@ class ConsentError(AAuthError):
 
 
 
-# ----------------------------------------------------------------------------- I/O requests
+_Flow = Flow[T]
 
 
-@dataclass(frozen=True, slots=True)
-class _Verify:
-    view: RequestView
-
-
-@dataclass(frozen=True, slots=True)
-class _VerifyExchange:
-    view: RequestView
-    intermediary: str
-    agent_jkt: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Key:
-    identifier: str
-    well_known: str
-    kid: str
-
-
-@dataclass(frozen=True, slots=True)
-class _KeyByThumbprint:
-    identifier: str
-    well_known: str
-    thumbprint: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Metadata:
-    identifier: str
-    well_known: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Store:
-    method: str
-    args: tuple[Any, ...]
-
-
-_IO = _Verify | _VerifyExchange | _Key | _KeyByThumbprint | _Metadata | _Store
-_Flow = Generator[_IO, Any, T]
+def _store(method: str, *args: Any) -> Call:
+    """A store operation: ``store.method(*args)``, or ``store.amethod`` when awaited."""
+    return Call("store", method, args)
 
 
 # ----------------------------------------------------------------------------- the server
@@ -319,59 +283,10 @@ class AuthServer:
     # ------------------------------------------------------------------ drivers
 
     def _run(self, flow: _Flow[T]) -> T:
-        try:
-            op = next(flow)
-            while True:
-                try:
-                    result = self._do(op)
-                except AAuthError as exc:
-                    op = flow.throw(exc)
-                    continue
-                op = flow.send(result)
-        except StopIteration as stop:
-            value: T = stop.value
-            return value
+        return run(self, flow)
 
     async def _arun(self, flow: _Flow[T]) -> T:
-        try:
-            op = next(flow)
-            while True:
-                try:
-                    result = await self._ado(op)
-                except AAuthError as exc:
-                    op = flow.throw(exc)
-                    continue
-                op = flow.send(result)
-        except StopIteration as stop:
-            value: T = stop.value
-            return value
-
-    def _do(self, op: _IO) -> Any:
-        if isinstance(op, _Verify):
-            return self.verifier.verify(op.view)
-        if isinstance(op, _VerifyExchange):
-            return self.verifier.verify_exchange(op.view, intermediary=op.intermediary, agent_jkt=op.agent_jkt)
-        if isinstance(op, _Key):
-            return self.discovery.key_for(op.identifier, op.well_known, op.kid)
-        if isinstance(op, _KeyByThumbprint):
-            return self.discovery.key_by_thumbprint(op.identifier, op.well_known, op.thumbprint)
-        if isinstance(op, _Metadata):
-            return self.discovery.metadata(op.identifier, op.well_known)
-        return getattr(self.store, op.method)(*op.args)
-
-    async def _ado(self, op: _IO) -> Any:
-        if isinstance(op, _Verify):
-            return await self.verifier.averify(op.view)
-        if isinstance(op, _VerifyExchange):
-            return await self.verifier.averify_exchange(op.view, intermediary=op.intermediary,
-                                                        agent_jkt=op.agent_jkt)
-        if isinstance(op, _Key):
-            return await self.discovery.akey_for(op.identifier, op.well_known, op.kid)
-        if isinstance(op, _KeyByThumbprint):
-            return await self.discovery.akey_by_thumbprint(op.identifier, op.well_known, op.thumbprint)
-        if isinstance(op, _Metadata):
-            return await self.discovery.ametadata(op.identifier, op.well_known)
-        return await getattr(self.store, "a" + op.method)(*op.args)
+        return await arun(self, flow)
 
     # ------------------------------------------------------------------ token flows
 
@@ -401,7 +316,7 @@ class AuthServer:
             if typ != dialect.TYP_AGENT:
                 raise invalid_request("the Signature-Key JWT must be an agent+jwt", 401)
         try:
-            verified: VerifiedRequest | None = yield _Verify(view)
+            verified: VerifiedRequest | None = yield Call("verifier", "verify", (view,))
         except AAuthError as exc:
             raise map_error(exc, "agent") from None
         if verified is None:  # pragma: no cover - signature_key() already demanded the headers
@@ -454,7 +369,7 @@ class AuthServer:
         # its redirect_uris are what stops an open redirect.
         has_metadata = sigkey.scheme == "jwt" or (sigkey.scheme == "jwks" and sigkey.well_known is not None)
         try:
-            agent_meta: Mapping[str, Any] | None = yield _Metadata(agent, well_known)
+            agent_meta: Mapping[str, Any] | None = yield Call("discovery", "metadata", (agent, well_known))
         except AAuthError as exc:
             if has_metadata:
                 raise invalid_request(f"the agent's metadata could not be read: {exc.description}") from None
@@ -530,13 +445,14 @@ class AuthServer:
         rt = yield from self._resource_token(raw, agent=None, agent_jkt=None)
         intermediary, agent_jkt = str(rt.claims["agent"]), str(rt.claims["agent_jkt"])
         try:  # B §7.3 step 8, first half: the intermediary's key (cached for the verifier below)
-            yield _KeyByThumbprint(intermediary, dialect.WELL_KNOWN_RESOURCE, agent_jkt)
+            yield Call("discovery", "key_by_thumbprint", (intermediary, dialect.WELL_KNOWN_RESOURCE, agent_jkt))
         except AAuthError as exc:
             if isinstance(exc, CacheUnavailable):
                 raise token_error("server_error", exc.description, 503) from None
             raise invalid_request(f"the intermediary's key could not be obtained: {exc.description}", 401) from None
         try:
-            verified: VerifiedRequest = yield _VerifyExchange(view, intermediary, agent_jkt)
+            verified: VerifiedRequest = yield Call("verifier", "verify_exchange", (view,),
+                                                     (("intermediary", intermediary), ("agent_jkt", agent_jkt)))
         except AAuthError as exc:
             raise map_error(exc, "exchange") from None
         try:
@@ -575,7 +491,7 @@ class AuthServer:
         if not isinstance(iss, str) or not iss:
             raise bad("resource token has no 'iss'")
         try:
-            key: PublicKey = yield _Key(iss, dialect.WELL_KNOWN_RESOURCE, unverified.kid)
+            key: PublicKey = yield Call("discovery", "key_for", (iss, dialect.WELL_KNOWN_RESOURCE, unverified.kid))
         except AAuthError as exc:
             if isinstance(exc, CacheUnavailable):
                 raise token_error("server_error", exc.description, 503) from None
@@ -636,13 +552,13 @@ class AuthServer:
 
     def _store_call(self, method: str, kind: str, key: str) -> _Flow[Any]:
         try:
-            return (yield _Store(method, (kind, key)))
+            return (yield _store(method, kind, key))
         except AAuthError as exc:
             raise token_error("server_error", f"the auth server store failed: {exc.code}", 503) from None
 
     def _store_put(self, kind: str, secret: str, value: Mapping[str, Any], expires_at: float) -> _Flow[None]:
         try:
-            yield _Store("put", (kind, secret_key(secret), value, expires_at))
+            yield _store("put", kind, secret_key(secret), value, expires_at)
         except AAuthError as exc:
             raise token_error("server_error", f"the auth server store failed: {exc.code}", 503) from None
 
@@ -651,7 +567,7 @@ class AuthServer:
     def _pending(self, request_token: str, method: str) -> _Flow[PendingRequest]:
         if not request_token:
             raise ConsentError("request_token is required")
-        record = yield _Store(method, ("pending", secret_key(request_token)))
+        record = yield _store(method, "pending", secret_key(request_token))
         if record is None:
             raise ConsentError("this authorization request is unknown, expired or already answered")
         return PendingRequest.from_dict(record)
@@ -663,7 +579,8 @@ class AuthServer:
         descriptions: Mapping[str, Any] = {}
         if pending.agent_claim:
             try:
-                meta: Mapping[str, Any] = yield _Metadata(pending.resource, dialect.WELL_KNOWN_RESOURCE)
+                meta: Mapping[str, Any] = yield Call("discovery", "metadata",
+                                                     (pending.resource, dialect.WELL_KNOWN_RESOURCE))
                 found = meta.get("scope_descriptions")
                 if isinstance(found, Mapping):
                     descriptions = found
@@ -702,7 +619,7 @@ class AuthServer:
             agent_delegate=pending.agent_delegate, agent_claim=pending.agent_claim,
             redirect_uri=pending.redirect_uri, sub=user.id, expires_at=expires_at,
         )
-        yield _Store("put", ("code", secret_key(code), record.to_dict(), expires_at))
+        yield _store("put", "code", secret_key(code), record.to_dict(), expires_at)
         log.info("consent approved (agent %s, resource %s)", pending.agent, pending.resource)
         return redirect_url(pending.redirect_uri, {"code": code}, state)
 
@@ -716,15 +633,15 @@ class AuthServer:
         session_id = secrets.token_urlsafe(32)
         session = Session(csrf=secrets.token_urlsafe(32), user=user.id if user is not None else None,
                           expires_at=self.clock() + self.config.lifetimes.session)
-        yield _Store("put", ("session", secret_key(session_id), session.to_dict(), session.expires_at))
+        yield _store("put", "session", secret_key(session_id), session.to_dict(), session.expires_at)
         return session_id, session
 
     def _session_flow(self, session_id: str) -> _Flow[Session | None]:
         if not session_id:
             return None
-        record = yield _Store("get", ("session", secret_key(session_id)))
+        record = yield _store("get", "session", secret_key(session_id))
         return Session.from_dict(record) if record is not None else None
 
     def _login_flow(self, session_id: str, user: User) -> _Flow[tuple[str, Session]]:
-        yield _Store("delete", ("session", secret_key(session_id)))
+        yield _store("delete", "session", secret_key(session_id))
         return (yield from self._new_session_flow(user))
