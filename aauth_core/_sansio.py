@@ -40,7 +40,8 @@ def run(owner: object, flow: Flow[T]) -> T:
         call = next(flow)
         while True:
             try:
-                result = getattr(getattr(owner, call.target), call.method)(*call.args, **dict(call.kwargs))
+                method = getattr(getattr(owner, call.target), call.method)
+                result = method(*call.args, **dict(call.kwargs)) if call.kwargs else method(*call.args)
             except AAuthError as exc:
                 call = flow.throw(exc)
                 continue
@@ -57,7 +58,7 @@ async def arun(owner: object, flow: Flow[T]) -> T:
         while True:
             try:
                 method = getattr(getattr(owner, call.target), "a" + call.method)
-                result = await method(*call.args, **dict(call.kwargs))
+                result = await (method(*call.args, **dict(call.kwargs)) if call.kwargs else method(*call.args))
             except AAuthError as exc:
                 call = flow.throw(exc)
                 continue

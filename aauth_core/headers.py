@@ -280,11 +280,7 @@ class SignatureKey:
 
     def hwk_key(self) -> PublicKey:
         """The inline key of ``scheme=hwk`` (B §2.2)."""
-        try:
-            return PublicKey.from_jwk(self.params)
-        except KeyError_ as exc:
-            raise HeaderError(f"Signature-Key hwk key is invalid: {exc.description}",
-                              code="invalid_signature_key") from None
+        return _hwk_key(tuple(self.params.items()))
 
     @classmethod
     def build(cls, scheme: Scheme, params: Mapping[str, str], *, label: str = "sig1",
@@ -295,6 +291,16 @@ class SignatureKey:
         _validate_scheme(scheme, ordered)
         sk = cls(label=label, scheme=scheme, params=MappingProxyType(ordered))
         return cls(label=label, scheme=scheme, params=sk.params, raw=format_signature_key(sk, fmt))
+
+
+@lru_cache(maxsize=1024)
+def _hwk_key(params: tuple[tuple[str, str], ...]) -> PublicKey:
+    # Memoised: a pseudonymous agent presents the same inline key on every request.
+    try:
+        return PublicKey.from_jwk(dict(params))
+    except KeyError_ as exc:
+        raise HeaderError(f"Signature-Key hwk key is invalid: {exc.description}",
+                          code="invalid_signature_key") from None
 
 
 def _validate_scheme(scheme: str, params: Mapping[str, str]) -> None:

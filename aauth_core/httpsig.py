@@ -14,8 +14,9 @@ RFC 9421 path is cross-checked against ``http-message-signatures`` in the tests.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -60,12 +61,17 @@ def _has_body(view: RequestView) -> bool:
 
 def required_components(view: RequestView) -> tuple[str, ...]:
     """The components a request must cover (protocol B §2.3), in the demo's order."""
+    return _required(bool(view.query), _has_body(view), "nonce" in view.headers)
+
+
+@lru_cache(maxsize=8)
+def _required(query: bool, body: bool, nonce: bool) -> tuple[str, ...]:
     out = ["@method", "@authority", "@path"]
-    if view.query:
+    if query:
         out.append("@query")
-    if _has_body(view):
+    if body:
         out += ["content-type", "content-digest"]
-    if "nonce" in view.headers:
+    if nonce:
         out.append("nonce")
     out.append(_SIGNATURE_KEY)
     return tuple(out)
@@ -73,7 +79,8 @@ def required_components(view: RequestView) -> tuple[str, ...]:
 
 def check_components(params: SignatureParams, view: RequestView) -> None:
     """Refuse a signature that leaves out any required component (A8)."""
-    missing = [c for c in required_components(view) if c not in params.components]
+    covered = params.components
+    missing = [c for c in required_components(view) if c not in covered]
     if missing:
         raise SignatureError(
             f"signature does not cover required component(s): {', '.join(missing)}",
@@ -100,45 +107,49 @@ def check_created(
             raise SignatureError("signature has expired ('expires')", code="signature_expired")
 
 
+def _target(view: RequestView) -> str:
+    return (view.path or "/") + (f"?{view.query}" if view.query is not None else "")
+
+
+_DERIVED: dict[str, Callable[[RequestView, Base], str]] = {
+    "@method": lambda v, b: v.method,
+    "@authority": lambda v, b: v.authority,
+    "@path": lambda v, b: v.path or "/",
+    "@query": lambda v, b: (v.query or "") if b == "demo-2026-01" else f"?{v.query or ''}",
+    "@scheme": lambda v, b: v.scheme.lower(),
+    "@request-target": lambda v, b: _target(v),
+    "@target-uri": lambda v, b: f"{v.scheme.lower()}://{v.authority}{_target(v)}",
+}
+
+
 def component_value(name: str, view: RequestView, *, base: Base = "rfc9421") -> str:
     """The value of one covered component, per RFC 9421 §2 (or the demo base)."""
-    if name == "@method":
-        return view.method
-    if name == "@authority":
-        return view.authority
-    if name == "@path":
-        return view.path or "/"
-    if name == "@query":
-        query = view.query or ""
-        return query if base == "demo-2026-01" else f"?{query}"
-    if name == "@scheme":
-        return view.scheme.lower()
-    if name == "@request-target":
-        return (view.path or "/") + (f"?{view.query}" if view.query is not None else "")
-    if name == "@target-uri":
-        target = (view.path or "/") + (f"?{view.query}" if view.query is not None else "")
-        return f"{view.scheme.lower()}://{view.authority}{target}"
+    derived = _DERIVED.get(name)
+    if derived is not None:
+        return derived(view, base)
     if name.startswith("@"):
         raise SignatureError(f"unsupported derived component {name!r}", code="unsupported_component")
     values = view.headers.get_all(name)
     if not values:
         raise SignatureError(f"covered header {name!r} is absent from the request", code="missing_component")
+    if len(values) == 1:
+        return values[0].strip(" \t")
     return ", ".join(v.strip(" \t") for v in values)
 
 
 def signature_base(view: RequestView, params: SignatureParams, *, base: Base = "rfc9421") -> bytes:
     """Build the exact bytes that are signed."""
-    lines = []
-    for name in params.components:
-        value = component_value(name, view, base=base)
-        if "\n" in value or "\r" in value:
-            raise SignatureError(f"component {name!r} contains a line break", code="invalid_component")
-        lines.append(f'"{name}": {value}')
+    lines = [f'"{name}": {component_value(name, view, base=base)}' for name in params.components]
     if base == "demo-2026-01":
         text = "\n".join(lines) + "\n"
+        breaks = len(lines)
     else:
         lines.append(f'"@signature-params": {params.serialize()}')
         text = "\n".join(lines)
+        breaks = len(lines) - 1
+    # One check for every component: a value with a line break of its own would add one.
+    if "\r" in text or text.count("\n") != breaks:
+        raise SignatureError("a covered component contains a line break", code="invalid_component")
     try:
         return text.encode("ascii")
     except UnicodeEncodeError:

@@ -86,12 +86,19 @@ class Headers(Mapping[str, str]):
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._fields
 
+    def has_any(self, names: frozenset[str]) -> bool:
+        """True when any of ``names`` (lower-case) is present: one set operation."""
+        return not self._fields.keys().isdisjoint(names)
+
     def get_all(self, name: str) -> list[str]:
         """Every value the header was sent with, in order."""
         return list(self._fields.get(name.lower(), ()))
 
     def __repr__(self) -> str:  # never print values: they may hold tokens
         return f"Headers({sorted(self._fields)})"
+
+
+_SIGNATURE_HEADERS = frozenset({"signature", "signature-input", "signature-key"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +147,7 @@ class RequestView:
     @property
     def is_signed(self) -> bool:
         """True when any of the three signature headers is present."""
-        h = self.headers
-        return "signature" in h or "signature-input" in h or "signature-key" in h
+        return self.headers.has_any(_SIGNATURE_HEADERS)
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

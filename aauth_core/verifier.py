@@ -199,13 +199,16 @@ class Verifier:
     def _parse(self, view: RequestView) -> _Parsed:
         """B §8 steps 1-6: headers, label, components, ``created``, digest."""
         h = view.headers
-        names = (dialect.SIGNATURE_HEADER, dialect.SIGNATURE_INPUT_HEADER, dialect.SIGNATURE_KEY_HEADER)
-        missing = [n for n in names if n not in h]
-        if missing:
+        key_text = h.get(dialect.SIGNATURE_KEY_HEADER)
+        input_text = h.get(dialect.SIGNATURE_INPUT_HEADER)
+        signature_text = h.get(dialect.SIGNATURE_HEADER)
+        if key_text is None or input_text is None or signature_text is None:
+            names = (dialect.SIGNATURE_HEADER, dialect.SIGNATURE_INPUT_HEADER, dialect.SIGNATURE_KEY_HEADER)
+            missing = [n for n in names if n not in h]
             raise SignatureError(f"missing signature header(s): {', '.join(missing)}", code="missing_signature")
-        sigkey = parse_signature_key(h[dialect.SIGNATURE_KEY_HEADER])
-        params = parse_signature_input(h[dialect.SIGNATURE_INPUT_HEADER])
-        label, signature = parse_signature(h[dialect.SIGNATURE_HEADER])
+        sigkey = parse_signature_key(key_text)
+        params = parse_signature_input(input_text)
+        label, signature = parse_signature(signature_text)
         if not (label == params.label == sigkey.label):
             raise SignatureError(
                 "Signature, Signature-Input and Signature-Key labels differ", code="label_mismatch"
