@@ -8,7 +8,7 @@ from __future__ import annotations
 from .config import AuthServerConfig, Lifetimes
 from .policy import AllowAll, Decision, DenyAll, Policy, PolicyRequest, RequireConsent, ScopeLimits
 from .server import AuthServer, ConsentError, ConsentRequest, TokenResponse
-from .store import AuthServerStore, MemoryStore
+from .store import AuthServerStore, MemoryStore, store_from_url
 from .users import MemoryUserStore, User, UserStore, hash_password, verify_password
 
 __all__ = [
@@ -31,5 +31,6 @@ __all__ = [
     "User",
     "UserStore",
     "hash_password",
+    "store_from_url",
     "verify_password",
 ]

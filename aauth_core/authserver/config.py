@@ -57,6 +57,9 @@ class AuthServerConfig:
     ``require_registered_redirect_uris``: refuse consent flows for agents whose
     metadata lists no ``redirect_uris`` (when listed, an exact match is always
     required).  ``scopes_supported``: advertised in metadata when set.
+    ``store_url``: where pending consents, codes, sessions and refresh tokens live
+    (``memory://``, or ``redis://...`` shared by every worker; see
+    :func:`~aauth_core.authserver.store.store_from_url`).
     ``settings``: overrides for the request verifier (``allow_insecure_loopback``,
     ``signature_bases``, ``created_max_age``, ...); ``resource_id`` and
     ``trusted_issuers`` are always derived from this config.
@@ -71,10 +74,20 @@ class AuthServerConfig:
     require_registered_redirect_uris: bool = False
     scopes_supported: tuple[str, ...] = ()
     allow_insecure_loopback: bool = False
+    store_url: str = "memory://"
     settings: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_identifier(self.issuer)
+        if self.store_url != "memory://":
+            from ..cache_url import check_cache_url
+
+            try:
+                check_cache_url(self.store_url)
+            except ValueError as exc:
+                raise SettingsError(str(exc)) from None
+            if "fail_open" in self.store_url:
+                raise SettingsError("the auth server store never fails open; remove fail_open from store_url")
         object.__setattr__(self, "issuer", self.issuer.rstrip("/"))
         if not self.keys:
             raise SettingsError("an auth server needs at least one signing key")

@@ -41,7 +41,15 @@ from ..tokens import ValidatedToken, build_act, jwt_algorithms_for, mint_auth_to
 from ..verifier import Verifier
 from .config import AuthServerConfig
 from .policy import Decision, Policy, PolicyRequest, RequireConsent, narrow
-from .store import AuthorizationCode, AuthServerStore, MemoryStore, PendingRequest, RefreshGrant, Session, secret_key
+from .store import (
+    AuthorizationCode,
+    AuthServerStore,
+    PendingRequest,
+    RefreshGrant,
+    Session,
+    secret_key,
+    store_from_url,
+)
 from .users import User, UserStore
 from .wire import (
     check_redirect_uri,
@@ -140,7 +148,7 @@ class AuthServer:
         self.settings = config.verifier_settings()
         self.clock = clock
         self.policy: Policy = policy if policy is not None else RequireConsent()
-        self.store: AuthServerStore = store if store is not None else MemoryStore(clock=clock)
+        self.store: AuthServerStore = store if store is not None else store_from_url(config.store_url, clock=clock)
         self.users = users
         self.discovery = discovery if discovery is not None else Discovery(self.settings, clock=clock)
         self.verifier = Verifier(self.settings, discovery=self.discovery, replay_cache=replay_cache, clock=clock)

@@ -73,6 +73,23 @@ class AuthServerStore(Protocol):
     async def adelete(self, kind: Kind, key: str) -> None: ...
 
 
+def store_from_url(url: str, *, clock: Callable[[], float] = time.time) -> AuthServerStore:
+    """``memory://`` (one worker) or ``redis://`` / ``rediss://`` / ``unix://`` (shared).
+
+    A store never fails open: a grant that could not be recorded is not issued.
+    """
+    if url == "memory://":
+        return MemoryStore(clock=clock)
+    from ..cache_url import check_cache_url
+
+    check_cache_url(url)
+    if "fail_open" in url:
+        raise ValueError("the auth server store never fails open; remove fail_open from its URL")
+    from .store_redis import RedisStore
+
+    return RedisStore(url, clock=clock)
+
+
 class MemoryStore:
     """In-process store (one worker, tests, samples).  Thread-safe, bounded, clock injected.
 
