@@ -610,6 +610,10 @@ class Discovery:
             self._memo_put(memo_key, key, min(fresh_until, got.doc.fresh_until))
         return key
 
+    def cached_key_for(self, identifier: str, well_known: str | None, kid: str) -> PublicKey | None:
+        """:meth:`key_for`'s answer when it needs no I/O (every document still fresh), else ``None``."""
+        return self._memo_get(("kid", identifier, well_known, kid))
+
     def _memo_get(self, memo_key: tuple[str | None, ...]) -> PublicKey | None:
         """A key found earlier from documents that are all still fresh: the warm path
         costs one dict lookup instead of re-walking metadata and JWKS."""

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import dialect
 from ._sansio import Call, Flow, arun, run
-from .cache import ReplayCache
+from .cache import MemoryReplayCache, ReplayCache
 from .cache_url import cache_from_url
 from .context import Actor, Requirement, VerifiedRequest
 from .discovery import Discovery
@@ -99,6 +99,7 @@ class Verifier:
                 replay_cache, _ = cache_from_url(settings.cache_url, replay_cache_size=settings.replay_cache_size,
                                                  clock=clock)
             self.replay_cache = replay_cache
+        self._local_replay = isinstance(self.replay_cache, MemoryReplayCache)
         self.resource = resource
         self.token_cache = token_cache if token_cache is not None else VerifiedTokenCache()
         self._jwt_algs = jwt_algorithms_for(settings.algorithms)
@@ -263,12 +264,30 @@ class Verifier:
             log.debug("aauth debug: %s signature base that did not verify with key %s:\n%s",
                       base, key.thumbprint, text)
 
-    def _remember(self, parsed: _Parsed, key: PublicKey) -> Call | None:
+    def _remember(self, parsed: _Parsed, key: PublicKey) -> Flow[None]:
+        """Record the signature in the replay cache; refuse it if it was seen before.
+
+        An in-process cache is written directly; only a shared one (I/O) is handed
+        to the driver, so a warm request costs no await it does not need.
+        """
         if self.replay_cache is None:
-            return None
+            return
         digest = hashlib.sha256(key.thumbprint.encode() + b"\0" + parsed.signature).hexdigest()
-        created = parsed.params.created or 0
-        return Call("replay_cache", "add", (f"aauth:replay:{digest}", created + self.settings.created_max_age + 1))
+        name = f"aauth:replay:{digest}"
+        until = (parsed.params.created or 0) + self.settings.created_max_age + 1
+        if self._local_replay:
+            fresh = self.replay_cache.add(name, until)
+        else:
+            fresh = yield Call("replay_cache", "add", (name, until))
+        if not fresh:
+            raise ReplayError("this signature was already used", code="replayed_request")
+
+    def _key(self, identifier: str, well_known: str | None, kid: str) -> Flow[PublicKey]:
+        """A key by ``kid``: from discovery's memo when all its documents are fresh, else fetched."""
+        key = self.discovery.cached_key_for(identifier, well_known, kid)
+        if key is None:
+            key = yield _key_for(identifier, well_known, kid)
+        return key
 
     def _verify_flow(self, view: RequestView) -> _Flow:
         view = self._canonical(view)
@@ -283,7 +302,7 @@ class Verifier:
                 if sk.well_known not in (None, dialect.WELL_KNOWN_AGENT, dialect.WELL_KNOWN_RESOURCE):
                     raise SignatureError(f"well-known {sk.well_known!r} does not identify an agent",
                                          code="invalid_signature_key")
-                key = yield _key_for(sk.id, sk.well_known, sk.kid or "")
+                key = yield from self._key(sk.id, sk.well_known, sk.kid or "")
                 ctx["agent"] = sk.id.rstrip("/")
             else:
                 key = yield Call("discovery", "jwks_key", (sk.jwks_uri or "", sk.kid or ""))
@@ -298,9 +317,7 @@ class Verifier:
             chain_pem = yield Call("discovery", "fetch_text", (sk.params["x5u"],))
             key, ctx["agent"] = x509_identity(chain_pem, sk.params["x5t"], self.settings.x509_trust_roots, now=now)
         self._check_signature(view, parsed, key)
-        remember = self._remember(parsed, key)
-        if remember is not None and not (yield remember):
-            raise ReplayError("this signature was already used", code="replayed_request")
+        yield from self._remember(parsed, key)
         return VerifiedRequest(
             scheme=sk.scheme, label=sk.label, key=key, created=parsed.params.created or 0,
             components=parsed.params.components, **ctx,
@@ -310,9 +327,7 @@ class Verifier:
         view = self._canonical(view)
         parsed = self._parse(view)
         self._check_signature(view, parsed, key)
-        remember = self._remember(parsed, key)
-        if remember is not None and not (yield remember):
-            raise ReplayError("this signature was already used", code="replayed_request")
+        yield from self._remember(parsed, key)
         return VerifiedRequest(
             scheme=parsed.sigkey.scheme, label=parsed.sigkey.label, key=key,
             created=parsed.params.created or 0, components=parsed.params.components,
@@ -332,7 +347,7 @@ class Verifier:
                 raise TokenError("auth token issuer is not trusted here", code="untrusted_issuer")
             if s.resource_id is None:
                 raise TokenError("this server has no resource_id to check 'aud' against", code="invalid_audience")
-            issuer_key = yield _key_for(iss, dialect.WELL_KNOWN_ISSUER, kid)
+            issuer_key = yield from self._key(iss, dialect.WELL_KNOWN_ISSUER, kid)
             valid = validate_token(
                 unverified, typ=dialect.TYP_AUTH, key=issuer_key, now=now, leeway=s.token_leeway,
                 algorithms=self._jwt_algs, audience=s.resource_id, max_act_depth=s.max_act_depth,
@@ -341,7 +356,7 @@ class Verifier:
             claims = valid.claims
             ctx = _auth_context(claims, valid.act)
         elif typ == dialect.TYP_AGENT:
-            issuer_key = yield _key_for(iss, dialect.WELL_KNOWN_AGENT, kid)
+            issuer_key = yield from self._key(iss, dialect.WELL_KNOWN_AGENT, kid)
             valid = validate_token(
                 unverified, typ=dialect.TYP_AGENT, key=issuer_key, now=now, leeway=s.token_leeway,
                 algorithms=self._jwt_algs, max_act_depth=s.max_act_depth, cache=self.token_cache,
@@ -377,7 +392,7 @@ class Verifier:
             raise TokenError("upstream token needs string 'iss' and 'kid'", code="malformed_token")
         if iss.rstrip("/") not in self._trusted:
             raise TokenError("upstream auth server is not trusted", code="untrusted_issuer")
-        issuer_key = yield _key_for(iss, dialect.WELL_KNOWN_ISSUER, kid)
+        issuer_key = yield from self._key(iss, dialect.WELL_KNOWN_ISSUER, kid)
         valid = validate_token(
             upstream, typ=dialect.TYP_AUTH, key=issuer_key, now=now, leeway=s.token_leeway,
             algorithms=self._jwt_algs, audience=intermediary, max_act_depth=s.max_act_depth,
@@ -386,9 +401,7 @@ class Verifier:
         signer = yield Call("discovery", "key_by_thumbprint",
                             (intermediary, dialect.WELL_KNOWN_RESOURCE, agent_jkt))
         self._check_signature(view, parsed, signer)
-        remember = self._remember(parsed, signer)
-        if remember is not None and not (yield remember):
-            raise ReplayError("this signature was already used", code="replayed_request")
+        yield from self._remember(parsed, signer)
         ctx = _auth_context(valid.claims, valid.act)
         return VerifiedRequest(
             scheme="jwt", label=sk.label, key=signer, created=parsed.params.created or 0,
