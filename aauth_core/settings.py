@@ -8,7 +8,7 @@ anything takes an explicit setting (architecture convention 8).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any, Literal
@@ -185,17 +185,31 @@ class AAuthSettings:
         return cls(**kwargs)
 
 
-def parse_requirement(spec: str | Requirement) -> Requirement:
-    """``"identity"`` or ``"authorization:data.read data.write"`` → :class:`Requirement`."""
+def parse_requirement(spec: str | Requirement, scopes: str | Iterable[str] = ()) -> Requirement:
+    """``"identity"``, ``"authorization:data.read data.write"`` or a :class:`Requirement`,
+    plus extra ``scopes`` (what every adapter's decorator takes) → :class:`Requirement`.
+
+    Raises :class:`SettingsError` where the route is declared, not per request.
+    """
     if isinstance(spec, Requirement):
-        return spec
-    if not isinstance(spec, str):
+        base = spec
+    elif isinstance(spec, str):
+        level, _, listed = spec.partition(":")
+        try:
+            base = Requirement.of(level.strip(), listed)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise SettingsError(f"invalid requirement {spec!r}: {exc}") from None
+    else:
         raise SettingsError(f"a requirement must be a string like 'authorization:scope', got {spec!r}")
-    level, _, scopes = spec.partition(":")
+    extra = frozenset(scopes.split() if isinstance(scopes, str) else scopes)
+    if not extra:
+        return base
+    if not all(isinstance(s, str) and s and not any(c.isspace() for c in s) for s in extra):
+        raise SettingsError(f"scopes must be non-empty strings without spaces, got {sorted(map(repr, extra))}")
     try:
-        return Requirement.of(level.strip(), scopes)  # type: ignore[arg-type]
+        return Requirement(base.level, base.scopes | extra)
     except ValueError as exc:
-        raise SettingsError(f"invalid requirement {spec!r}: {exc}") from None
+        raise SettingsError(f"invalid requirement: {exc}") from None
 
 
 def _check_identifier(identifier: str) -> None:

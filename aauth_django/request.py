@@ -152,16 +152,10 @@ def requirement_of(level: str | Requirement | None = None, scopes: Iterable[str]
     scope_set = frozenset(scopes.split() if isinstance(scopes, str) else scopes)
     if level is None and not scope_set:
         return None
-    if isinstance(level, Requirement):
-        base = level
-    else:
-        try:
-            base = parse_requirement(level or "authorization")
-        except SettingsError as exc:
-            raise ValueError(exc.description) from None
-    if scope_set:
-        return Requirement("authorization" if level is None else base.level, base.scopes | scope_set)
-    return base
+    try:
+        return parse_requirement("authorization" if level is None else level, scope_set)
+    except SettingsError as exc:
+        raise ValueError(exc.description) from None
 
 
 def effective_requirement(requirement: Requirement | None) -> Requirement:

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from aauth_core.context import Requirement, VerifiedRequest
 from aauth_core.errors import AAuthError
 from aauth_core.service import AAuthService
-from aauth_core.settings import SettingsError, parse_requirement
+from aauth_core.settings import parse_requirement
 
 from .context import ENVIRON_OUTCOME, G_CONTEXT
 from .environ import request_view
@@ -123,13 +123,4 @@ def verify_request() -> Response | None:
 
 def make_requirement(level: str | Requirement = "signature", scopes: str | Iterable[str] = ()) -> Requirement:
     """``("authorization", ["data.read"])`` or ``"authorization:data.read"`` → :class:`Requirement`."""
-    requirement = parse_requirement(level)
-    extra = frozenset(scopes.split() if isinstance(scopes, str) else scopes)
-    if not all(isinstance(s, str) and s and not any(c.isspace() for c in s) for s in extra):
-        raise SettingsError(f"scopes must be non-empty strings without spaces, got {sorted(map(repr, extra))}")
-    if not extra:
-        return requirement
-    try:
-        return Requirement(requirement.level, requirement.scopes | extra)
-    except ValueError as exc:
-        raise SettingsError(f"invalid requirement: {exc}") from None
+    return parse_requirement(level, scopes)

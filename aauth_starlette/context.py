@@ -17,7 +17,7 @@ from starlette.requests import HTTPConnection
 from aauth_core.context import Level, Requirement, VerifiedRequest
 from aauth_core.errors import AAuthError
 from aauth_core.service import AAuthService
-from aauth_core.settings import SettingsError, parse_requirement
+from aauth_core.settings import parse_requirement
 
 __all__ = [
     "AAuthHTTPException",
@@ -79,14 +79,7 @@ def get_service(conn: HTTPConnection) -> AAuthService:
 
 def requirement_of(level: Level | str | Requirement = "signature", scopes: Iterable[str] | str = ()) -> Requirement:
     """``("authorization", ["data.read"])`` or ``"authorization:data.read"`` → :class:`Requirement`."""
-    base = parse_requirement(level)
-    extra = frozenset(scopes.split() if isinstance(scopes, str) else scopes)
-    if not extra:
-        return base
-    try:
-        return Requirement(base.level, base.scopes | extra)
-    except ValueError as exc:
-        raise SettingsError(f"invalid requirement: {exc}") from None
+    return parse_requirement(level, scopes)
 
 
 def demand(conn: HTTPConnection, requirement: Requirement | None) -> VerifiedRequest:

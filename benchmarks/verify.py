@@ -12,23 +12,12 @@ cache, which is on, accepts each) and all keys are already cached.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 from aauth_core.request import RequestView
 from aauth_core.verifier import Verifier
 
 from ._parties import NOW, RESOURCE, Parties
-
-
-def median_ns(fn: Callable[[int], object], n: int) -> float:
-    samples = []
-    for i in range(n):
-        t0 = time.perf_counter_ns()
-        fn(i)
-        samples.append(time.perf_counter_ns() - t0)
-    return statistics.median(samples)
+from ._timing import median_ns
 
 
 def run(n: int) -> dict[str, float]:
