@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -32,6 +28,7 @@ from aauth_core.verifier import Verifier
 from aauth_starlette.authserver import build_auth_server_app
 
 from ..conftest import AGENT, RESOURCE, World, signed_request
+from ..servers import serve_asgi as serve
 from .conftest import USERS
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,30 +39,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed at /usr/bin/chromium"),
 ]
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    yield from _run(app, sock, port)
-
-
-def _run(app: Any, sock: socket.socket, port: int) -> Iterator[str]:
-    srv = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 class Callback:
@@ -101,14 +74,13 @@ def stack(world: World) -> Iterator[dict[str, Any]]:
         config = AuthServerConfig(issuer=issuer, keys=[world.issuer.key])
         server = AuthServer(config, policy=RequireConsent(), users=MemoryUserStore(USERS),
                             discovery=world.discovery(config.verifier_settings()), clock=world.clock)
-        for origin in _run(build_auth_server_app(server), sock, sock.getsockname()[1]):
-            with playwright_sync.sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    yield {"issuer": origin, "redirect_uri": redirect_uri, "callback": callback,
-                           "browser": browser, "world": world}
-                finally:
-                    browser.close()
+        with serve(build_auth_server_app(server), sock=sock) as origin, playwright_sync.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                yield {"issuer": origin, "redirect_uri": redirect_uri, "callback": callback,
+                       "browser": browser, "world": world}
+            finally:
+                browser.close()
 
 
 def _agent_post(world: World, issuer: str, form: dict[str, str], created: int) -> httpx.Response:

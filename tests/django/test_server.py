@@ -4,8 +4,6 @@ A signed request whose path keeps an encoded ``%2F`` and ``%20`` must verify."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import threading
 from collections.abc import Iterator
 
@@ -15,6 +13,7 @@ from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.wsgi import WSGIHandler
 
 from ..conftest import AGENT, RESOURCE, World, signed_request
+from ..servers import serve_asgi
 
 pytestmark = pytest.mark.e2e
 
@@ -37,25 +36,8 @@ def wsgi_server() -> Iterator[str]:
 
 @pytest.fixture
 def asgi_server() -> Iterator[str]:
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(ASGIHandler(), lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        sock.close()
+    with serve_asgi(ASGIHandler()) as url:
+        yield url
 
 
 def _exchange(world: World, base: str) -> None:

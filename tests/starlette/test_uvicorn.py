@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from aauth_core.discovery import Discovery
 
 from ..conftest import AGENT, PUBLIC_IP, World
 from ..scenarios import _jwt, _sign
+from ..servers import serve_asgi
 from .apps import resource_settings, starlette_app
 
 
@@ -31,22 +28,8 @@ def server(world: World) -> Iterator[str]:
                           async_transport=world.network.async_transport, clock=world.clock,
                           resolver=lambda host: [PUBLIC_IP])
     app = starlette_app(world, settings, discovery=discovery)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_asgi(app) as url:
+        yield url
 
 
 def test_signed_requests_under_uvicorn(world: World, server: str) -> None:
