@@ -134,8 +134,8 @@ def clock() -> FrozenClock:
     return FrozenClock()
 
 
-@pytest.fixture
-def world(clock: FrozenClock) -> World:
+def make_world(clock: FrozenClock) -> World:
+    """An agent, an auth server, a rogue auth server and a resource, each with fresh keys, published."""
     network = Network()
     w = World(
         clock=clock,
@@ -148,6 +148,11 @@ def world(clock: FrozenClock) -> World:
     for party in (w.agent, w.issuer, w.rogue, w.resource):
         party.publish(network)
     return w
+
+
+@pytest.fixture
+def world(clock: FrozenClock) -> World:
+    return make_world(clock)
 
 
 def signed_request(

@@ -411,8 +411,7 @@ class AuthServer:
         if record is None:
             raise token_error("invalid_grant", "the code is unknown, expired or already used", 400)
         grant = AuthorizationCode.from_dict(record)
-        if grant.agent != verified.agent or grant.agent_delegate != verified.agent_delegate:
-            raise token_error("invalid_grant", "the code was issued to another agent", 400)
+        _check_holder(grant, verified, "code")
         if grant.redirect_uri != redirect_uri:
             raise token_error("invalid_grant", "redirect_uri does not match the authorization request", 400)
         return (yield from self._grant_response(
@@ -428,8 +427,7 @@ class AuthServer:
         if record is None:
             raise token_error("invalid_grant", "the refresh token is unknown or expired", 400)
         grant = RefreshGrant.from_dict(record)
-        if grant.agent != verified.agent or grant.agent_delegate != verified.agent_delegate:
-            raise token_error("invalid_grant", "the refresh token was issued to another agent", 400)
+        _check_holder(grant, verified, "refresh token")
         requested = scope_list(grant.scope or "")
         decision = self._decide(PolicyRequest("refresh", grant.agent, grant.resource, frozenset(requested),
                                               agent_delegate=grant.agent_delegate, user=grant.sub))
@@ -653,3 +651,9 @@ class AuthServer:
     def _login_flow(self, session_id: str, user: User) -> _Flow[tuple[str, Session]]:
         yield _store("delete", "session", secret_key(session_id))
         return (yield from self._new_session_flow(user))
+
+
+def _check_holder(grant: AuthorizationCode | RefreshGrant, verified: VerifiedRequest, what: str) -> None:
+    """A code or refresh token is bound to the agent (and delegate) it was issued to, not to a key."""
+    if grant.agent != verified.agent or grant.agent_delegate != verified.agent_delegate:
+        raise token_error("invalid_grant", f"the {what} was issued to another agent", 400)

@@ -25,37 +25,20 @@ import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
-from aauth_core import dialect
 from aauth_core.context import Requirement
 from aauth_core.errors import AAuthError, AuthorizationRequired
 from aauth_core.headers import format_signature, format_signature_input, parse_signature, parse_signature_input
 from aauth_core.httpsig import component_value, required_components
-from aauth_core.keys import SigningKey
 from aauth_core.request import Headers, RequestView
 from aauth_core.settings import AAuthSettings
 from aauth_core.verifier import Verifier
 
-from ..conftest import AGENT, ISSUER, NOW, OTHER_ISSUER, RESOURCE, FrozenClock, Network, Party, World, signed_request
+from ..conftest import ISSUER, NOW, RESOURCE, FrozenClock, make_world, signed_request
 
 # ----------------------------------------------------------------------------- one world for the module
 
 
-def _world() -> World:
-    network = Network()
-    w = World(
-        clock=FrozenClock(),
-        network=network,
-        agent=Party(AGENT, SigningKey.generate(kid="key-1"), dialect.WELL_KNOWN_AGENT),
-        issuer=Party(ISSUER, SigningKey.generate(kid="auth-key-1"), dialect.WELL_KNOWN_ISSUER),
-        rogue=Party(OTHER_ISSUER, SigningKey.generate(kid="auth-key-1"), dialect.WELL_KNOWN_ISSUER),
-        resource=Party(RESOURCE, SigningKey.generate(kid="resource-key-1"), dialect.WELL_KNOWN_RESOURCE),
-    )
-    for party in (w.agent, w.issuer, w.rogue, w.resource):
-        party.publish(network)
-    return w
-
-
-WORLD = _world()
+WORLD = make_world(FrozenClock())
 
 
 def _verifier(**settings: Any) -> Verifier:
