@@ -439,7 +439,7 @@ def _error_code(response: _Response) -> str | None:
     """The ``error`` of a JSON error body (A9), if the response has one."""
     try:
         body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     code = body.get("error") if isinstance(body, dict) else None
     return code if isinstance(code, str) else None
@@ -474,7 +474,7 @@ def _endpoint(meta: Mapping[str, Any], name: str, options: ClientOptions) -> str
 def _json_object(content: bytes, error: type[AAuthError], code: str, what: str) -> dict[str, Any]:
     try:
         doc = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # a hostile server's nesting bomb included
         raise error(f"{what} is not JSON", code=code) from None
     if not isinstance(doc, dict):
         raise error(f"{what} is not a JSON object", code=code)

@@ -114,3 +114,17 @@ def test_hwk_signer_without_redirect_uri_is_a_clear_error(net: Net) -> None:
     with pytest.raises(AAuthError) as info:
         net.get(net.auth(RequestSigner.hwk(net.world.agent.key)))
     assert info.value.code == "invalid_request" and "redirect_uri" in info.value.description
+
+
+def test_a_nesting_bomb_from_the_auth_server_is_a_clear_error(net: Net) -> None:
+    """A hostile auth server answering with deeply nested JSON gets an AAuthError, not a crash."""
+    bomb = b"[" * 100_000 + b"]" * 100_000
+
+    def hostile(request: Any) -> tuple[int, dict[str, str], bytes]:
+        if request.url.path == "/agent/token":
+            return 200, {"Content-Type": "application/json"}, bomb
+        return json_reply(200, net.world.network.documents[str(request.url)])
+
+    net.router.routes[ISSUER] = hostile
+    with pytest.raises(AAuthError):
+        net.get(net.auth())
