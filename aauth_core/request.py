@@ -55,20 +55,11 @@ class Headers(Mapping[str, str]):
     def from_environ(cls, environ: Mapping[str, Any]) -> Headers:
         """From a WSGI environ (or Django's ``request.META``): ``HTTP_*``, ``CONTENT_TYPE``, ``CONTENT_LENGTH``.
 
-        The same fields the frameworks' own header views expose, read straight from
-        the environ: the per-request hot path of the WSGI adapters.
+        A view, not a copy: each name is looked up in the environ when asked for, so
+        a request costs a handful of dictionary lookups however large the environ
+        (Django's ``META`` carries the whole process environment).
         """
-        fields: dict[str, list[str]] = {}
-        for key, value in environ.items():
-            if key[:5] == "HTTP_":
-                if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-                    continue  # CGI puts these two in CONTENT_*; the HTTP_ spelling is not a header
-                fields[key[5:].replace("_", "-").lower()] = [value]
-            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
-                fields[key.replace("_", "-").lower()] = [value]
-        headers = cls.__new__(cls)
-        headers._fields = fields
-        return headers
+        return _EnvironHeaders(environ)
 
     def __getitem__(self, name: str) -> str:
         return ", ".join(self._fields[name.lower()])
@@ -96,6 +87,61 @@ class Headers(Mapping[str, str]):
 
     def __repr__(self) -> str:  # never print values: they may hold tokens
         return f"Headers({sorted(self._fields)})"
+
+
+_CGI_FIELDS = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+
+
+class _EnvironHeaders(Headers):
+    """:class:`Headers` read from a WSGI environ on demand (the server already joined
+    repeated fields with ``", "``, so each name has one value)."""
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: Mapping[str, Any]) -> None:  # no field parsing up front
+        self._environ = environ
+
+    @staticmethod
+    def _key(name: str) -> str:
+        lowered = name.lower()
+        return _CGI_FIELDS.get(lowered) or "HTTP_" + lowered.upper().replace("-", "_")
+
+    def _value(self, name: str) -> str | None:
+        key = self._key(name)
+        value = self._environ.get(key)
+        if not isinstance(value, str) or (key in ("CONTENT_TYPE", "CONTENT_LENGTH") and not value):
+            return None
+        return value
+
+    @property
+    def _fields(self) -> dict[str, list[str]]:  # type: ignore[override]  # only for iteration
+        fields: dict[str, list[str]] = {}
+        for key, value in self._environ.items():
+            if key[:5] == "HTTP_" and key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                fields[key[5:].replace("_", "-").lower()] = [value]
+            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+                fields[key.replace("_", "-").lower()] = [value]
+        return fields
+
+    def __getitem__(self, name: str) -> str:
+        value = self._value(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._value(name)
+        return default if value is None else value
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._value(name) is not None
+
+    def get_all(self, name: str) -> list[str]:
+        value = self._value(name)
+        return [] if value is None else [value]
+
+    def has_any(self, names: frozenset[str]) -> bool:
+        return any(self._value(name) is not None for name in names)
 
 
 _SIGNATURE_HEADERS = frozenset({"signature", "signature-input", "signature-key"})

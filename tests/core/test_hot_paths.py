@@ -94,3 +94,20 @@ def test_memoised_signature_input_still_refuses_bad_input_every_time() -> None:
         with pytest.raises(HeaderError) as err:
             parse_signature_input('sig1=("@Method");created=1')
         assert err.value.code == "invalid_signature_input"
+
+
+def test_environ_headers_view_reads_what_the_frameworks_show() -> None:
+    """The WSGI view looks names up on demand; it must agree with a copied header mapping."""
+    from aauth_core.request import Headers
+
+    environ = {"HTTP_SIGNATURE_INPUT": "sig1=()", "CONTENT_TYPE": "text/plain", "CONTENT_LENGTH": "",
+               "HTTP_CONTENT_TYPE": "ignored", "PATH_INFO": "/x", "HTTP_X_MULTI": "a, b"}
+    view = Headers.from_environ(environ)
+    assert view.get("Signature-Input") == "sig1=()" and view["content-type"] == "text/plain"
+    assert "content-length" not in view and view.get("content-length") is None  # empty CGI field: absent
+    assert view.get_all("x-multi") == ["a, b"] and view.get_all("nope") == []
+    assert view.has_any(frozenset({"signature", "signature-input"}))
+    assert not view.has_any(frozenset({"signature", "signature-key"}))
+    assert dict(view) == {"signature-input": "sig1=()", "content-type": "text/plain", "x-multi": "a, b"}
+    with pytest.raises(KeyError):
+        view["signature"]
