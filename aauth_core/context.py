@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from . import dialect
 from .keys import PublicKey
@@ -47,8 +47,10 @@ class Requirement:
         return cls(level, frozenset(scopes.split() if isinstance(scopes, str) else scopes))
 
 
-@dataclass(frozen=True, slots=True)
-class VerifiedRequest:
+_NO_CLAIMS: Mapping[str, Any] = MappingProxyType({})
+
+
+class VerifiedRequest(NamedTuple):
     """What the verifier proved about a request.
 
     ``agent`` is the verified agent identifier (``None`` for a pseudonymous
@@ -57,6 +59,9 @@ class VerifiedRequest:
     outermost (most recent upstream) first.  ``claims`` are the presented token's
     claims, read-only.  ``token`` is the raw presented JWT, kept so a resource can
     present it upstream in a token exchange; it is never printed.
+
+    Immutable.  A named tuple rather than a frozen dataclass because one is built
+    for every verified request, and a tuple is built in a third of the time.
     """
 
     scheme: str
@@ -71,8 +76,13 @@ class VerifiedRequest:
     act: tuple[Actor, ...] = ()
     token_type: str | None = None
     issuer: str | None = None
-    claims: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    token: str | None = field(default=None, repr=False)
+    claims: Mapping[str, Any] = _NO_CLAIMS
+    token: str | None = None
+
+    def __repr__(self) -> str:  # never the token
+        pairs = zip(self._fields, self, strict=True)
+        shown = ", ".join(f"{name}={value!r}" for name, value in pairs if name != "token")
+        return f"VerifiedRequest({shown})"
 
     @property
     def key_thumbprint(self) -> str:

@@ -79,13 +79,46 @@ def _required(query: bool, body: bool, nonce: bool) -> tuple[str, ...]:
 
 def check_components(params: SignatureParams, view: RequestView) -> None:
     """Refuse a signature that leaves out any required component (A8)."""
-    covered = params.components
-    missing = [c for c in required_components(view) if c not in covered]
-    if missing:
+    covered = _coverage(params.components)
+    if covered.lacks_core or (view.query and not covered.query) or _needs_more(covered, view):
+        missing = [c for c in required_components(view) if c not in params.components]
         raise SignatureError(
             f"signature does not cover required component(s): {', '.join(missing)}",
             code="missing_component",
         )
+
+
+_BODY_OR_NONCE = frozenset({"transfer-encoding", "content-length", "nonce"})
+
+
+def _needs_more(covered: _Coverage, view: RequestView) -> bool:
+    """True when the request has a body or a nonce that ``covered`` leaves out."""
+    if covered.body and covered.nonce:
+        return False
+    if view.body is None and not view.headers.has_any(_BODY_OR_NONCE):
+        return False  # the usual GET: one look at the header names
+    return (not covered.body and _has_body(view)) or (not covered.nonce and "nonce" in view.headers)
+
+
+@dataclass(frozen=True, slots=True)
+class _Coverage:
+    """Which of the B §2.3 requirements one component list meets: agents send the
+    same few lists, so a request only asks whether it has a query, a body, a nonce."""
+
+    lacks_core: bool  # one of the components every request must cover is absent
+    query: bool
+    body: bool
+    nonce: bool
+
+
+@lru_cache(maxsize=256)
+def _coverage(covered: tuple[str, ...]) -> _Coverage:
+    return _Coverage(
+        lacks_core=not set(_required(False, False, False)) <= set(covered),
+        query="@query" in covered,
+        body="content-type" in covered and "content-digest" in covered,
+        nonce="nonce" in covered,
+    )
 
 
 def check_created(
@@ -129,6 +162,10 @@ def component_value(name: str, view: RequestView, *, base: Base = "rfc9421") -> 
         return derived(view, base)
     if name.startswith("@"):
         raise SignatureError(f"unsupported derived component {name!r}", code="unsupported_component")
+    return _header_value(view, name)
+
+
+def _header_value(view: RequestView, name: str) -> str:
     values = view.headers.get_all(name)
     if not values:
         raise SignatureError(f"covered header {name!r} is absent from the request", code="missing_component")
@@ -137,16 +174,45 @@ def component_value(name: str, view: RequestView, *, base: Base = "rfc9421") -> 
     return ", ".join(v.strip(" \t") for v in values)
 
 
+_Line = tuple[str, Callable[[RequestView], str]]
+
+
+@lru_cache(maxsize=256)
+def _plan(components: tuple[str, ...], base: Base) -> tuple[_Line, ...]:
+    """Each base line's fixed prefix and how to read its value, decided once per
+    component list: agents send the same few lists, so a request only reads values."""
+    plan: list[_Line] = []
+    for name in components:
+        getter: Callable[[RequestView], str]
+        if name in _DIRECT:
+            getter = _DIRECT[name]
+        elif not name.startswith("@"):
+            def getter(view: RequestView, name: str = name) -> str:
+                return _header_value(view, name)
+        else:
+            def getter(view: RequestView, name: str = name) -> str:
+                return component_value(name, view, base=base)
+        plan.append((f'"{name}": ', getter))
+    return tuple(plan)
+
+
+# Values that need neither the base nor a check: plain attribute reads.
+_DIRECT: dict[str, Callable[[RequestView], str]] = {
+    "@method": lambda v: v.method,
+    "@authority": lambda v: v.authority,
+    "@path": lambda v: v.path or "/",
+}
+
+
 def signature_base(view: RequestView, params: SignatureParams, *, base: Base = "rfc9421") -> bytes:
     """Build the exact bytes that are signed."""
-    lines = [f'"{name}": {component_value(name, view, base=base)}' for name in params.components]
+    lines = [prefix + value(view) for prefix, value in _plan(params.components, base)]
+    breaks = len(lines)
     if base == "demo-2026-01":
-        text = "\n".join(lines) + "\n"
-        breaks = len(lines)
+        lines.append("")
     else:
-        lines.append(f'"@signature-params": {params.serialize()}')
-        text = "\n".join(lines)
-        breaks = len(lines) - 1
+        lines.append('"@signature-params": ' + (params.serialized or params.serialize()))
+    text = "\n".join(lines)
     # One check for every component: a value with a line break of its own would add one.
     if "\r" in text or text.count("\n") != breaks:
         raise SignatureError("a covered component contains a line break", code="invalid_component")

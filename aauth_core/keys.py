@@ -106,12 +106,15 @@ class PublicKey:
     thumbprint: str = field(default="")
     #: Decided once: ``isinstance`` against the key ABCs costs more than a lookup on every request.
     _alg: KeyAlg = field(default="ed25519", init=False, repr=False, compare=False)
+    _httpsig_alg: str = field(default="", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "jwk", MappingProxyType(dict(self.jwk)))  # shared when memoised
         if not self.thumbprint:
             object.__setattr__(self, "thumbprint", jwk_thumbprint(self.jwk))
-        object.__setattr__(self, "_alg", "ed25519" if isinstance(self.key, ed25519.Ed25519PublicKey) else "p256")
+        ed = isinstance(self.key, ed25519.Ed25519PublicKey)
+        object.__setattr__(self, "_alg", "ed25519" if ed else "p256")
+        object.__setattr__(self, "_httpsig_alg", dialect.HTTPSIG_ALG_ED25519 if ed else dialect.HTTPSIG_ALG_P256)
 
     @property
     def kid(self) -> str | None:
@@ -124,17 +127,17 @@ class PublicKey:
 
     @property
     def httpsig_alg(self) -> str:
-        return dialect.HTTPSIG_ALG_ED25519 if self._alg == "ed25519" else dialect.HTTPSIG_ALG_P256
+        return self._httpsig_alg
 
     def verify(self, signature: bytes, message: bytes) -> bool:
         """True when ``signature`` (raw, as HTTP signatures carry it) is valid."""
         try:
-            if isinstance(self.key, ed25519.Ed25519PublicKey):
-                self.key.verify(signature, message)
+            if self._alg == "ed25519":
+                self.key.verify(signature, message)  # type: ignore[call-arg]
             else:
                 if len(signature) != 64:
                     return False
-                self.key.verify(_raw_to_der_p256(signature), message, ec.ECDSA(hashes.SHA256()))
+                self.key.verify(_raw_to_der_p256(signature), message, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg]
         except InvalidSignature:
             return False
         return True

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import dialect
 from ._sansio import Call, Flow, arun, run
@@ -44,7 +44,7 @@ from .keys import PublicKey
 from .request import RequestView
 from .resource import ResourceIdentity, challenge_header
 from .settings import AAuthSettings
-from .tokens import VerifiedTokenCache, jwt_algorithms_for, peek, validate_token
+from .tokens import ValidatedToken, VerifiedTokenCache, jwt_algorithms_for, peek, validate_token
 
 __all__ = ["Verifier"]
 
@@ -61,11 +61,52 @@ def _key_for(identifier: str, well_known: str | None, kid: str) -> Call:
     return Call("discovery", "key_for", (identifier, well_known, kid))
 
 
+def _refuse_replay(fresh: bool) -> None:
+    if not fresh:
+        raise ReplayError("this signature was already used", code="replayed_request")
+
+
+_KeyRoute = tuple[str, "str | None", str]
+_PREPARED_SIZE = 1024
+
+
+class _Identity(NamedTuple):
+    """The trailing fields of :class:`VerifiedRequest`, same names and order: who the
+    caller is, as its key or token says.  A verified request is the signature's own
+    fields followed by these, built in one step."""
+
+    agent: str | None = None
+    agent_delegate: str | None = None
+    sub: str | None = None
+    scope: frozenset[str] = frozenset()
+    act: tuple[Actor, ...] = ()
+    token_type: str | None = None
+    issuer: str | None = None
+    claims: Mapping[str, Any] = MappingProxyType({})
+    token: str | None = None
+
+    def __repr__(self) -> str:  # never the token
+        return f"_Identity(agent={self.agent!r})"
+
+
+_PSEUDONYMOUS = _Identity()
+
+
 @dataclass(frozen=True, slots=True)
-class _Parsed:
-    params: SignatureParams
-    signature: bytes
+class _Prepared:
+    """Signature-Key and Signature-Input parsed and checked against each other and
+    this verifier's settings.  Decided once per distinct pair: an agent repeats both
+    texts on every request it signs within the same second."""
+
     sigkey: SignatureKey
+    params: SignatureParams
+    digest: bool  # Content-Digest is covered: the body must be checked
+    key: PublicKey | None = None  # hwk: the key itself
+    route: _KeyRoute | None = None  # jwks by id: (agent, well-known, kid) to find the key
+    identity: _Identity = _PSEUDONYMOUS
+
+
+_IDENTITY_MEMO_SIZE = 1024
 
 
 # ----------------------------------------------------------------------------- the verifier
@@ -99,11 +140,18 @@ class Verifier:
                 replay_cache, _ = cache_from_url(settings.cache_url, replay_cache_size=settings.replay_cache_size,
                                                  clock=clock)
             self.replay_cache = replay_cache
-        self._local_replay = isinstance(self.replay_cache, MemoryReplayCache)
+        self._local_replay = self.replay_cache if isinstance(self.replay_cache, MemoryReplayCache) else None
         self.resource = resource
         self.token_cache = token_cache if token_cache is not None else VerifiedTokenCache()
         self._jwt_algs = jwt_algorithms_for(settings.algorithms)
-        self._trusted = frozenset(i.rstrip("/") for i in settings.trusted_issuers)  # settings are frozen
+        # Settings are frozen: what every request consults is looked up once, here.
+        self._trusted = frozenset(i.rstrip("/") for i in settings.trusted_issuers)
+        self._schemes = frozenset(settings.schemes)
+        self._algorithms = frozenset(settings.algorithms)
+        self._bases = tuple(settings.signature_bases)
+        self._replay_window = settings.created_max_age + 1
+        self._identities: dict[str, tuple[ValidatedToken, _Identity]] = {}
+        self._prepared: dict[tuple[str, str], _Prepared] = {}
 
     # ------------------------------------------------------------------ public API
 
@@ -197,7 +245,7 @@ class Verifier:
 
     # ------------------------------------------------------------------ the pipeline
 
-    def _parse(self, view: RequestView) -> _Parsed:
+    def _parse(self, view: RequestView) -> tuple[_Prepared, bytes]:
         """B §8 steps 1-6: headers, label, components, ``created``, digest."""
         h = view.headers
         key_text = h.get(dialect.SIGNATURE_KEY_HEADER)
@@ -207,23 +255,17 @@ class Verifier:
             names = (dialect.SIGNATURE_HEADER, dialect.SIGNATURE_INPUT_HEADER, dialect.SIGNATURE_KEY_HEADER)
             missing = [n for n in names if n not in h]
             raise SignatureError(f"missing signature header(s): {', '.join(missing)}", code="missing_signature")
-        sigkey = parse_signature_key(key_text)
-        params = parse_signature_input(input_text)
+        prepared = self._prepared.get((key_text, input_text)) or self._prepare(key_text, input_text)
+        params = prepared.params
         label, signature = parse_signature(signature_text)
-        if not (label == params.label == sigkey.label):
+        if label != params.label:
             raise SignatureError(
                 "Signature, Signature-Input and Signature-Key labels differ", code="label_mismatch"
             )
-        if sigkey.scheme not in self.settings.schemes:
-            raise SignatureError(f"scheme {sigkey.scheme!r} is not accepted here", code="unsupported_scheme")
-        if params.alg is not None and params.alg not in self.settings.algorithms:
-            raise SignatureError(f"algorithm {params.alg!r} is not accepted", code="unsupported_algorithm")
         check_components(params, view)
-        check_created(
-            params, now=self.clock(), max_age=self.settings.created_max_age,
-            max_future=self.settings.created_max_future,
-        )
-        if "content-digest" in params.components:
+        s = self.settings
+        check_created(params, now=self.clock(), max_age=s.created_max_age, max_future=s.created_max_future)
+        if prepared.digest:
             if view.body is None:
                 raise SignatureError("the request body was not available to check Content-Digest",
                                      code="body_unavailable", status_code=500)
@@ -232,7 +274,35 @@ class Verifier:
                 raise SignatureError("covered header 'content-digest' is absent from the request",
                                      code="missing_component")
             check_content_digest(digest, view.body)
-        return _Parsed(params, signature, sigkey)
+        return prepared, signature
+
+    def _prepare(self, key_text: str, input_text: str) -> _Prepared:
+        """Parse and cross-check the two headers that do not change per request (errors are not kept)."""
+        sigkey = parse_signature_key(key_text)
+        params = parse_signature_input(input_text)
+        if params.label != sigkey.label:
+            raise SignatureError(
+                "Signature, Signature-Input and Signature-Key labels differ", code="label_mismatch"
+            )
+        if sigkey.scheme not in self._schemes:
+            raise SignatureError(f"scheme {sigkey.scheme!r} is not accepted here", code="unsupported_scheme")
+        if params.alg is not None and params.alg not in self._algorithms:
+            raise SignatureError(f"algorithm {params.alg!r} is not accepted", code="unsupported_algorithm")
+        digest = "content-digest" in params.components
+        if sigkey.scheme == "hwk":
+            prepared = _Prepared(sigkey, params, digest, key=sigkey.hwk_key())
+        elif sigkey.scheme == "jwks" and sigkey.id is not None:
+            if sigkey.well_known not in (None, dialect.WELL_KNOWN_AGENT, dialect.WELL_KNOWN_RESOURCE):
+                raise SignatureError(f"well-known {sigkey.well_known!r} does not identify an agent",
+                                     code="invalid_signature_key")
+            prepared = _Prepared(sigkey, params, digest, route=(sigkey.id, sigkey.well_known, sigkey.kid or ""),
+                                 identity=_Identity(agent=sigkey.id.rstrip("/")))
+        else:
+            prepared = _Prepared(sigkey, params, digest)
+        if len(self._prepared) >= _PREPARED_SIZE:
+            self._prepared.clear()
+        self._prepared[(key_text, input_text)] = prepared
+        return prepared
 
     def _canonical(self, view: RequestView) -> RequestView:
         authority = self.settings.canonical_authority
@@ -240,74 +310,67 @@ class Verifier:
             return replace(view, authority=authority)
         return view
 
-    def _check_signature(self, view: RequestView, parsed: _Parsed, key: PublicKey) -> None:
-        if key.httpsig_alg not in self.settings.algorithms:
+    def _check_signature(self, view: RequestView, params: SignatureParams, signature: bytes,
+                         key: PublicKey) -> None:
+        if key.httpsig_alg not in self._algorithms:
             raise SignatureError(f"key algorithm {key.httpsig_alg} is not accepted", code="unsupported_algorithm")
-        bases = self.settings.signature_bases
-        for i, base in enumerate(bases):
+        last = self._bases[-1]
+        for base in self._bases:
             try:
-                verify_signature(view, parsed.params, parsed.signature, key, base=base)
+                verify_signature(view, params, signature, key, base=base)
                 return
             except SignatureError:
-                if i == len(bases) - 1:
+                if base is last:
                     if self.settings.debug:
-                        self._log_base(view, parsed, key)
+                        self._log_base(view, params, key)
                     raise
 
-    def _log_base(self, view: RequestView, parsed: _Parsed, key: PublicKey) -> None:
+    def _log_base(self, view: RequestView, params: SignatureParams, key: PublicKey) -> None:
         """Explicit debug mode only: the bases we computed, to compare with the signer's."""
-        for base in self.settings.signature_bases:
+        for base in self._bases:
             try:
-                text = signature_base(view, parsed.params, base=base).decode("ascii")
+                text = signature_base(view, params, base=base).decode("ascii")
             except AAuthError as exc:
                 text = f"(no base: {exc.code})"
             log.debug("aauth debug: %s signature base that did not verify with key %s:\n%s",
                       base, key.thumbprint, text)
 
-    def _remember(self, parsed: _Parsed, key: PublicKey) -> Flow[None]:
+    def _remember(self, params: SignatureParams, signature: bytes, key: PublicKey) -> Call | None:
         """Record the signature in the replay cache; refuse it if it was seen before.
 
-        An in-process cache is written directly; only a shared one (I/O) is handed
-        to the driver, so a warm request costs no await it does not need.
+        An in-process cache is written here, keyed by the signature and the key's
+        thumbprint as they are.  A shared one is I/O: the ``Call`` to make is
+        returned for the flow to yield (then :func:`_refuse_replay`), under a
+        fixed-length hashed name, so a warm request costs no await it does not need.
         """
-        if self.replay_cache is None:
-            return
-        digest = hashlib.sha256(key.thumbprint.encode() + b"\0" + parsed.signature).hexdigest()
-        name = f"aauth:replay:{digest}"
-        until = (parsed.params.created or 0) + self.settings.created_max_age + 1
-        if self._local_replay:
-            fresh = self.replay_cache.add(name, until)
-        else:
-            fresh = yield Call("replay_cache", "add", (name, until))
-        if not fresh:
-            raise ReplayError("this signature was already used", code="replayed_request")
+        cache = self.replay_cache
+        if cache is None:
+            return None
+        until = (params.created or 0) + self._replay_window
+        if self._local_replay is not None:
+            _refuse_replay(self._local_replay.add(signature + key.thumbprint.encode(), until))
+            return None
+        digest = hashlib.sha256(key.thumbprint.encode() + b"\0" + signature).hexdigest()
+        return Call("replay_cache", "add", (f"aauth:replay:{digest}", until))
 
-    def _key(self, identifier: str, well_known: str | None, kid: str) -> Flow[PublicKey]:
-        """A key by ``kid``: from discovery's memo when all its documents are fresh, else fetched."""
-        key = self.discovery.cached_key_for(identifier, well_known, kid)
-        if key is None:
-            key = yield _key_for(identifier, well_known, kid)
-        return key
+    def _key(self, identifier: str, well_known: str | None, kid: str) -> PublicKey | Call:
+        """A key by ``kid`` from discovery's memo when all its documents are fresh, else
+        the ``Call`` that fetches it (a flow writes ``key = self._key(...)`` and yields a Call)."""
+        return self.discovery.cached_key_for(identifier, well_known, kid) or _key_for(identifier, well_known, kid)
 
     def _verify_flow(self, view: RequestView) -> _Flow:
         view = self._canonical(view)
-        parsed = self._parse(view)
-        sk = parsed.sigkey
-        now = self.clock()
-        ctx: dict[str, Any] = {}
-        if sk.scheme == "hwk":
-            key = sk.hwk_key()
+        prepared, signature = self._parse(view)
+        sk, params, identity = prepared.sigkey, prepared.params, prepared.identity
+        if prepared.key is not None:  # hwk
+            key = prepared.key
+        elif prepared.route is not None:  # jwks by agent identifier
+            found = self._key(*prepared.route)
+            key = (yield found) if isinstance(found, Call) else found
         elif sk.scheme == "jwks":
-            if sk.id is not None:
-                if sk.well_known not in (None, dialect.WELL_KNOWN_AGENT, dialect.WELL_KNOWN_RESOURCE):
-                    raise SignatureError(f"well-known {sk.well_known!r} does not identify an agent",
-                                         code="invalid_signature_key")
-                key = yield from self._key(sk.id, sk.well_known, sk.kid or "")
-                ctx["agent"] = sk.id.rstrip("/")
-            else:
-                key = yield Call("discovery", "jwks_key", (sk.jwks_uri or "", sk.kid or ""))
+            key = yield Call("discovery", "jwks_key", (sk.jwks_uri or "", sk.kid or ""))
         elif sk.scheme == "jwt":
-            key, ctx = yield from self._token_key(sk.jwt or "", now)
+            key, identity = yield from self._token_key(sk.jwt or "", self.clock())
         else:  # x509
             from .x509chain import x509_identity  # x509 is rare; keep its imports off the hot path
 
@@ -315,25 +378,27 @@ class Verifier:
                 raise SignatureError("x509 keys need configured trust roots (x509_trust_roots)",
                                      code="unsupported_scheme")
             chain_pem = yield Call("discovery", "fetch_text", (sk.params["x5u"],))
-            key, ctx["agent"] = x509_identity(chain_pem, sk.params["x5t"], self.settings.x509_trust_roots, now=now)
-        self._check_signature(view, parsed, key)
-        yield from self._remember(parsed, key)
-        return VerifiedRequest(
-            scheme=sk.scheme, label=sk.label, key=key, created=parsed.params.created or 0,
-            components=parsed.params.components, **ctx,
-        )
+            key, agent = x509_identity(chain_pem, sk.params["x5t"], self.settings.x509_trust_roots,
+                                       now=self.clock())
+            identity = _Identity(agent=agent)
+        self._check_signature(view, params, signature, key)
+        replay = self._remember(params, signature, key)
+        if replay is not None:
+            _refuse_replay((yield replay))
+        return VerifiedRequest._make((sk.scheme, sk.label, key, params.created or 0, params.components, *identity))
 
     def _fixed_key_flow(self, view: RequestView, key: PublicKey) -> _Flow:
         view = self._canonical(view)
-        parsed = self._parse(view)
-        self._check_signature(view, parsed, key)
-        yield from self._remember(parsed, key)
-        return VerifiedRequest(
-            scheme=parsed.sigkey.scheme, label=parsed.sigkey.label, key=key,
-            created=parsed.params.created or 0, components=parsed.params.components,
-        )
+        prepared, signature = self._parse(view)
+        sk, params = prepared.sigkey, prepared.params
+        self._check_signature(view, params, signature, key)
+        replay = self._remember(params, signature, key)
+        if replay is not None:
+            _refuse_replay((yield replay))
+        return VerifiedRequest(scheme=sk.scheme, label=sk.label, key=key, created=params.created or 0,
+                               components=params.components)
 
-    def _token_key(self, token: str, now: float) -> Flow[tuple[PublicKey, dict[str, Any]]]:
+    def _token_key(self, token: str, now: float) -> Flow[tuple[PublicKey, _Identity]]:
         """Validate the JWT of ``scheme=jwt`` completely before using its ``cnf`` key (B §6.3)."""
         unverified = peek(token)
         typ = unverified.header.get("typ")
@@ -347,38 +412,52 @@ class Verifier:
                 raise TokenError("auth token issuer is not trusted here", code="untrusted_issuer")
             if s.resource_id is None:
                 raise TokenError("this server has no resource_id to check 'aud' against", code="invalid_audience")
-            issuer_key = yield from self._key(iss, dialect.WELL_KNOWN_ISSUER, kid)
+            found = self._key(iss, dialect.WELL_KNOWN_ISSUER, kid)
+            issuer_key = (yield found) if isinstance(found, Call) else found
             valid = validate_token(
                 unverified, typ=dialect.TYP_AUTH, key=issuer_key, now=now, leeway=s.token_leeway,
                 algorithms=self._jwt_algs, audience=s.resource_id, max_act_depth=s.max_act_depth,
                 cache=self.token_cache,
             )
-            claims = valid.claims
-            ctx = _auth_context(claims, valid.act)
         elif typ == dialect.TYP_AGENT:
-            issuer_key = yield from self._key(iss, dialect.WELL_KNOWN_AGENT, kid)
+            found = self._key(iss, dialect.WELL_KNOWN_AGENT, kid)
+            issuer_key = (yield found) if isinstance(found, Call) else found
             valid = validate_token(
                 unverified, typ=dialect.TYP_AGENT, key=issuer_key, now=now, leeway=s.token_leeway,
                 algorithms=self._jwt_algs, max_act_depth=s.max_act_depth, cache=self.token_cache,
             )
-            claims = valid.claims
-            if "aud" in claims and s.resource_id is not None and not _aud_contains(claims["aud"], s.resource_id):
+            aud = valid.claims.get("aud")
+            if aud is not None and s.resource_id is not None and not _aud_contains(aud, s.resource_id):
                 raise TokenError("agent token is not meant for this server", code="invalid_audience")
-            ctx = {"agent": iss.rstrip("/"), "agent_delegate": _opt_str(claims.get("sub"))}
         else:
             raise TokenError(
                 f"a Signature-Key JWT must be an agent+jwt or auth+jwt, not {typ!r}", code="wrong_token_type"
             )
         if valid.cnf_key is None:  # validate_token requires cnf for both typs; belt and braces
             raise TokenError("token has no cnf.jwk", code="invalid_cnf")
-        key = valid.cnf_key
-        ctx.update(token_type=typ, issuer=iss, claims=claims, token=unverified.raw)
-        return key, ctx
+        return valid.cnf_key, self._token_identity(valid, typ, iss)
+
+    def _token_identity(self, valid: ValidatedToken, typ: str, iss: str) -> _Identity:
+        """What a validated token says about the caller, derived once per validation
+        result: a warm token comes back from the token cache as the same object."""
+        hit = self._identities.get(valid.raw)
+        if hit is not None and hit[0] is valid:
+            return hit[1]
+        claims = valid.claims
+        if typ == dialect.TYP_AUTH:
+            identity = _auth_identity(claims, valid.act, issuer=iss, token=valid.raw)
+        else:
+            identity = _Identity(agent=iss.rstrip("/"), agent_delegate=_opt_str(claims.get("sub")), token_type=typ,
+                                 issuer=iss, claims=claims, token=valid.raw)
+        if len(self._identities) >= _IDENTITY_MEMO_SIZE:
+            self._identities.clear()
+        self._identities[valid.raw] = (valid, identity)
+        return identity
 
     def _exchange_flow(self, view: RequestView, intermediary: str, agent_jkt: str) -> _Flow:
         view = self._canonical(view)
-        parsed = self._parse(view)
-        sk = parsed.sigkey
+        prepared, signature = self._parse(view)
+        sk, params = prepared.sigkey, prepared.params
         if sk.scheme != "jwt":
             raise SignatureError("a token exchange must present the upstream auth token (scheme=jwt)",
                                  code="invalid_request")
@@ -392,7 +471,8 @@ class Verifier:
             raise TokenError("upstream token needs string 'iss' and 'kid'", code="malformed_token")
         if iss.rstrip("/") not in self._trusted:
             raise TokenError("upstream auth server is not trusted", code="untrusted_issuer")
-        issuer_key = yield from self._key(iss, dialect.WELL_KNOWN_ISSUER, kid)
+        found = self._key(iss, dialect.WELL_KNOWN_ISSUER, kid)
+        issuer_key = (yield found) if isinstance(found, Call) else found
         valid = validate_token(
             upstream, typ=dialect.TYP_AUTH, key=issuer_key, now=now, leeway=s.token_leeway,
             algorithms=self._jwt_algs, audience=intermediary, max_act_depth=s.max_act_depth,
@@ -400,14 +480,12 @@ class Verifier:
         )
         signer = yield Call("discovery", "key_by_thumbprint",
                             (intermediary, dialect.WELL_KNOWN_RESOURCE, agent_jkt))
-        self._check_signature(view, parsed, signer)
-        yield from self._remember(parsed, signer)
-        ctx = _auth_context(valid.claims, valid.act)
-        return VerifiedRequest(
-            scheme="jwt", label=sk.label, key=signer, created=parsed.params.created or 0,
-            components=parsed.params.components, token_type=dialect.TYP_AUTH, issuer=iss,
-            token=upstream.raw, **ctx,
-        )
+        self._check_signature(view, params, signature, signer)
+        replay = self._remember(params, signature, signer)
+        if replay is not None:
+            _refuse_replay((yield replay))
+        identity = _auth_identity(valid.claims, valid.act, issuer=iss, token=upstream.raw)
+        return VerifiedRequest._make(("jwt", sk.label, signer, params.created or 0, params.components, *identity))
 
     # ------------------------------------------------------------------ challenges
 
@@ -439,13 +517,16 @@ def _aud_contains(aud: Any, expected: str) -> bool:
     return any(isinstance(v, str) and v.rstrip("/") == expected.rstrip("/") for v in values)
 
 
-def _auth_context(claims: Mapping[str, Any], act: tuple[Any, ...]) -> dict[str, Any]:
+def _auth_identity(claims: Mapping[str, Any], act: tuple[Any, ...], *, issuer: str, token: str) -> _Identity:
     scope = claims.get("scope")
-    return {
-        "agent": _opt_str(claims.get("agent")),
-        "agent_delegate": _opt_str(claims.get("agent_delegate")),
-        "sub": _opt_str(claims.get("sub")),
-        "scope": frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
-        "act": tuple(Actor(a.agent, a.agent_delegate, a.sub) for a in act),
-        "claims": claims if isinstance(claims, MappingProxyType) else MappingProxyType(dict(claims)),
-    }
+    return _Identity(
+        agent=_opt_str(claims.get("agent")),
+        agent_delegate=_opt_str(claims.get("agent_delegate")),
+        sub=_opt_str(claims.get("sub")),
+        scope=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
+        act=tuple(Actor(a.agent, a.agent_delegate, a.sub) for a in act),
+        token_type=dialect.TYP_AUTH,
+        issuer=issuer,
+        claims=claims if isinstance(claims, MappingProxyType) else MappingProxyType(dict(claims)),
+        token=token,
+    )
