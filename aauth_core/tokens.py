@@ -44,6 +44,7 @@ __all__ = [
     "ValidatedToken",
     "VerifiedTokenCache",
     "build_act",
+    "check_token_times",
     "jwt_algorithms_for",
     "mint_agent_token",
     "mint_auth_token",
@@ -708,7 +709,7 @@ def validate_token(
     if cache is not None:
         earlier = cache.result(raw, key.thumbprint, checks, now=now)
         if earlier is not None:
-            _check_times(claims, now=now, leeway=leeway)
+            check_token_times(claims, now=now, leeway=leeway)
             return earlier
 
     # 1. typ: an agent token is never an auth token (A8).
@@ -740,7 +741,7 @@ def validate_token(
         raise _error("invalid_issuer", "token was not issued by the expected issuer")
 
     # 5. time claims
-    exp = _check_times(claims, now=now, leeway=leeway)
+    exp = check_token_times(claims, now=now, leeway=leeway)
 
     # 6. aud
     aud_required = typ in (dialect.TYP_AUTH, dialect.TYP_RESOURCE)
@@ -784,7 +785,7 @@ def validate_token(
     return result
 
 
-def _check_times(claims: Mapping[str, Any], *, now: float, leeway: int) -> float:
+def check_token_times(claims: Mapping[str, Any], *, now: float, leeway: int) -> float:
     """``exp`` (required), ``nbf`` and ``iat`` against ``now`` with ``leeway``; returns ``exp``."""
     exp = _numeric(claims, "exp")
     if exp is None:

@@ -44,7 +44,14 @@ from .keys import PublicKey
 from .request import RequestView
 from .resource import ResourceIdentity, challenge_header
 from .settings import AAuthSettings
-from .tokens import ValidatedToken, VerifiedTokenCache, jwt_algorithms_for, peek, validate_token
+from .tokens import (
+    ValidatedToken,
+    VerifiedTokenCache,
+    check_token_times,
+    jwt_algorithms_for,
+    peek,
+    validate_token,
+)
 
 __all__ = ["Verifier"]
 
@@ -107,6 +114,20 @@ class _Prepared:
 
 
 _IDENTITY_MEMO_SIZE = 1024
+_WARM_TOKENS_SIZE = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _WarmToken:
+    """A ``scheme=jwt`` token validated in full: the issuer key it was checked with
+    (and where discovery keeps it), its ``cnf`` key, what it says, and its claims
+    for the time checks every request repeats."""
+
+    route: _KeyRoute
+    issuer_key: PublicKey
+    key: PublicKey
+    identity: _Identity
+    claims: Mapping[str, Any]
 
 
 # ----------------------------------------------------------------------------- the verifier
@@ -151,6 +172,7 @@ class Verifier:
         self._bases = tuple(settings.signature_bases)
         self._replay_window = settings.created_max_age + 1
         self._identities: dict[str, tuple[ValidatedToken, _Identity]] = {}
+        self._warm_tokens: dict[str, _WarmToken] = {}
         self._prepared: dict[tuple[str, str], _Prepared] = {}
 
     # ------------------------------------------------------------------ public API
@@ -370,7 +392,11 @@ class Verifier:
         elif sk.scheme == "jwks":
             key = yield Call("discovery", "jwks_key", (sk.jwks_uri or "", sk.kid or ""))
         elif sk.scheme == "jwt":
-            key, identity = yield from self._token_key(sk.jwt or "", self.clock())
+            token, now = sk.jwt or "", self.clock()
+            warm = self._warm_token(token, now)
+            if warm is None:
+                warm = yield from self._token_key(token, now)
+            key, identity = warm
         else:  # x509
             from .x509chain import x509_identity  # x509 is rare; keep its imports off the hot path
 
@@ -398,6 +424,16 @@ class Verifier:
         return VerifiedRequest(scheme=sk.scheme, label=sk.label, key=key, created=params.created or 0,
                                components=params.components)
 
+    def _warm_token(self, token: str, now: float) -> tuple[PublicKey, _Identity] | None:
+        """A token this verifier validated in full before, under the same settings, with
+        the issuer key discovery still holds fresh: only its time claims are checked
+        again (B §6.3).  ``None`` sends it through :meth:`_token_key`."""
+        hit = self._warm_tokens.get(token)
+        if hit is None or self.discovery.cached_key_for(*hit.route) is not hit.issuer_key:
+            return None
+        check_token_times(hit.claims, now=now, leeway=self.settings.token_leeway)
+        return hit.key, hit.identity
+
     def _token_key(self, token: str, now: float) -> Flow[tuple[PublicKey, _Identity]]:
         """Validate the JWT of ``scheme=jwt`` completely before using its ``cnf`` key (B §6.3)."""
         unverified = peek(token)
@@ -412,7 +448,8 @@ class Verifier:
                 raise TokenError("auth token issuer is not trusted here", code="untrusted_issuer")
             if s.resource_id is None:
                 raise TokenError("this server has no resource_id to check 'aud' against", code="invalid_audience")
-            found = self._key(iss, dialect.WELL_KNOWN_ISSUER, kid)
+            route: _KeyRoute = (iss, dialect.WELL_KNOWN_ISSUER, kid)
+            found = self._key(*route)
             issuer_key = (yield found) if isinstance(found, Call) else found
             valid = validate_token(
                 unverified, typ=dialect.TYP_AUTH, key=issuer_key, now=now, leeway=s.token_leeway,
@@ -420,7 +457,8 @@ class Verifier:
                 cache=self.token_cache,
             )
         elif typ == dialect.TYP_AGENT:
-            found = self._key(iss, dialect.WELL_KNOWN_AGENT, kid)
+            route = (iss, dialect.WELL_KNOWN_AGENT, kid)
+            found = self._key(*route)
             issuer_key = (yield found) if isinstance(found, Call) else found
             valid = validate_token(
                 unverified, typ=dialect.TYP_AGENT, key=issuer_key, now=now, leeway=s.token_leeway,
@@ -435,7 +473,11 @@ class Verifier:
             )
         if valid.cnf_key is None:  # validate_token requires cnf for both typs; belt and braces
             raise TokenError("token has no cnf.jwk", code="invalid_cnf")
-        return valid.cnf_key, self._token_identity(valid, typ, iss)
+        identity = self._token_identity(valid, typ, iss)
+        if len(self._warm_tokens) >= _WARM_TOKENS_SIZE:
+            self._warm_tokens.clear()
+        self._warm_tokens[token] = _WarmToken(route, issuer_key, valid.cnf_key, identity, valid.claims)
+        return valid.cnf_key, identity
 
     def _token_identity(self, valid: ValidatedToken, typ: str, iss: str) -> _Identity:
         """What a validated token says about the caller, derived once per validation

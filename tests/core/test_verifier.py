@@ -140,7 +140,39 @@ def test_warm_requests_fetch_each_document_once(world: World) -> None:
         assert v.verify(_view(req)) is not None
     assert world.network.calls[f"{ISSUER}/.well-known/aauth-issuer"] == 1
     assert world.network.calls[f"{ISSUER}/jwks.json"] == 1
-    assert v.token_cache.hits >= 4
+    assert v.token_cache.misses == 1  # the token's JWS was verified once, for the first request
+
+
+def test_a_warm_token_still_expires(world: World) -> None:
+    from ..scenarios import _jwt
+
+    v = make_verifier(world, replay_protection=False)
+    token = world.auth_token(lifetime=120)
+    assert v.verify(_view(_jwt(world, "GET", "/data-auth", token, created=int(world.clock())))) is not None
+    world.clock.advance(90)
+    assert v.verify(_view(_jwt(world, "GET", "/data-auth", token, created=int(world.clock())))) is not None
+    world.clock.advance(200)  # past exp and the leeway; the request itself is freshly signed
+    with pytest.raises(AAuthError) as err:
+        v.verify(_view(_jwt(world, "GET", "/data-auth", token, created=int(world.clock()))))
+    assert err.value.code == "token_expired"
+
+
+def test_a_warm_token_is_checked_again_once_its_issuer_rotated_keys(world: World) -> None:
+    from aauth_core.keys import SigningKey, jwks_document
+
+    from ..scenarios import _jwt
+
+    v = make_verifier(world, replay_protection=False)
+    token = world.auth_token()
+    assert v.verify(_view(_jwt(world, "GET", "/data-auth", token, created=int(world.clock())))) is not None
+    # The issuer drops the key that signed the token (same kid, new material); once
+    # its documents go stale the verifier must not keep trusting what it validated.
+    world.network.publish(world.issuer.jwks_uri, jwks_document([SigningKey.generate(kid=world.issuer.key.kid)]))
+    world.clock.advance(400)  # documents are served with max-age=300
+    with pytest.raises(AAuthError) as err:
+        v.verify(_view(_jwt(world, "GET", "/data-auth", token, created=int(world.clock()))))
+    assert err.value.code == "invalid_token_signature"
+    assert world.network.calls[f"{ISSUER}/jwks.json"] == 2
 
 
 def test_ssrf_identifier_never_reaches_the_network(world: World) -> None:
@@ -219,7 +251,7 @@ def test_cached_token_still_expires(world: World) -> None:
 
     v = make_verifier(world, replay_protection=False)
     token = world.auth_token(lifetime=120)
-    assert v.verify(_view(_jwt(world, "GET", "/data-auth", token))) is not None
+    assert v.verify(_view(_jwt(world, "GET", "/data-auth", token, created=int(world.clock())))) is not None
     world.clock.advance(200)
     with pytest.raises(AAuthError) as err:
         v.verify(_view(_jwt(world, "GET", "/data-auth", token, created=int(world.clock()))))
