@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -111,6 +111,19 @@ class _Prepared:
     key: PublicKey | None = None  # hwk: the key itself
     route: _KeyRoute | None = None  # jwks by id: (agent, well-known, kid) to find the key
     identity: _Identity = _PSEUDONYMOUS
+    #: The last outcome, with the key and identity it was built from: every request of
+    #: the pair proves the same thing (the created time is part of the pair), so while
+    #: key and identity stay the same objects it is handed out again, not rebuilt.
+    last: tuple[PublicKey, _Identity, VerifiedRequest] | None = field(default=None, compare=False)
+
+    def outcome(self, key: PublicKey, identity: _Identity) -> VerifiedRequest:
+        last = self.last
+        if last is not None and last[0] is key and last[1] is identity:
+            return last[2]
+        sk, params = self.sigkey, self.params
+        verified = VerifiedRequest._make((sk.scheme, sk.label, key, params.created or 0, params.components, *identity))
+        object.__setattr__(self, "last", (key, identity, verified))
+        return verified
 
 
 _IDENTITY_MEMO_SIZE = 1024
@@ -411,7 +424,7 @@ class Verifier:
         replay = self._remember(params, signature, key)
         if replay is not None:
             _refuse_replay((yield replay))
-        return VerifiedRequest._make((sk.scheme, sk.label, key, params.created or 0, params.components, *identity))
+        return prepared.outcome(key, identity)
 
     def _fixed_key_flow(self, view: RequestView, key: PublicKey) -> _Flow:
         view = self._canonical(view)
