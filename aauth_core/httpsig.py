@@ -121,9 +121,7 @@ def _coverage(covered: tuple[str, ...]) -> _Coverage:
     )
 
 
-def check_created(
-    params: SignatureParams, *, now: float, max_age: int, max_future: int
-) -> None:
+def check_created(params: SignatureParams, now: float, max_age: int, max_future: int) -> None:
     """``created`` is required and must fall inside the window; ``expires`` is honoured."""
     if params.created is None:
         raise SignatureError("signature has no 'created' parameter", code="missing_created")

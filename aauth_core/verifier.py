@@ -184,6 +184,8 @@ class Verifier:
         self._algorithms = frozenset(settings.algorithms)
         self._bases = tuple(settings.signature_bases)
         self._replay_window = settings.created_max_age + 1
+        self._max_age, self._max_future = settings.created_max_age, settings.created_max_future
+        self._authority = settings.canonical_authority
         self._identities: dict[str, tuple[ValidatedToken, _Identity]] = {}
         self._warm_tokens: dict[str, _WarmToken] = {}
         self._prepared: dict[tuple[str, str], _Prepared] = {}
@@ -298,8 +300,7 @@ class Verifier:
                 "Signature, Signature-Input and Signature-Key labels differ", code="label_mismatch"
             )
         check_components(params, view)
-        s = self.settings
-        check_created(params, now=self.clock(), max_age=s.created_max_age, max_future=s.created_max_future)
+        check_created(params, self.clock(), self._max_age, self._max_future)
         if prepared.digest:
             if view.body is None:
                 raise SignatureError("the request body was not available to check Content-Digest",
@@ -340,7 +341,7 @@ class Verifier:
         return prepared
 
     def _canonical(self, view: RequestView) -> RequestView:
-        authority = self.settings.canonical_authority
+        authority = self._authority
         if authority is not None and view.authority != authority:
             return replace(view, authority=authority)
         return view
@@ -400,8 +401,8 @@ class Verifier:
         if prepared.key is not None:  # hwk
             key = prepared.key
         elif prepared.route is not None:  # jwks by agent identifier
-            found = self._key(*prepared.route)
-            key = (yield found) if isinstance(found, Call) else found
+            route = prepared.route
+            key = self.discovery.cached_key_for(*route) or (yield _key_for(*route))
         elif sk.scheme == "jwks":
             key = yield Call("discovery", "jwks_key", (sk.jwks_uri or "", sk.kid or ""))
         elif sk.scheme == "jwt":
