@@ -9,11 +9,10 @@ decoded or re-encoded form.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-__all__ = ["Headers", "RequestView"]
+__all__ = ["HEADER_TYPES", "Headers", "RequestView", "SIGNATURE_HEADERS"]
 
 
 class Headers(Mapping[str, str]):
@@ -37,11 +36,28 @@ class Headers(Mapping[str, str]):
     def from_asgi(cls, raw: Iterable[tuple[bytes, bytes]]) -> Headers:
         """From an ASGI scope's ``headers`` (byte pairs, names already lower-case).
 
-        The per-request hot path of the ASGI adapters: no name folding, no generator.
+        The per-request hot path of the ASGI adapters.  In the usual case (a list,
+        every name lower-case ASCII and sent once) nothing is decoded up front: the
+        pairs go into a ``dict`` in one C call and a value is decoded when asked for.
+        Anything else is copied and folded field by field.
         """
+        if type(raw) is list and cls is Headers:
+            try:
+                pairs: dict[bytes, bytes] = dict(raw)
+            except (TypeError, ValueError):  # not hashable byte pairs: the general path reports it
+                pairs = {}
+            if len(pairs) == len(raw) and (pairs.keys() <= _FOLDED_NAMES or _all_folded(pairs)):
+                lazy = _new_object(_AsgiHeaders)
+                lazy._raw = pairs
+                return lazy
         fields: dict[str, list[str]] = {}
+        names = _ASGI_NAMES
         for name, value in raw:
-            key = name.decode("latin-1").lower()  # lower-case per the ASGI spec; fold anyway, it is cheap
+            key = names.get(name)
+            if key is None:
+                key = name.decode("latin-1").lower()  # lower-case per the ASGI spec; fold anyway
+                if len(names) < _NAME_CACHE_SIZE:
+                    names[name] = key
             values = fields.get(key)
             if values is None:
                 fields[key] = [value.decode("latin-1")]
@@ -59,7 +75,9 @@ class Headers(Mapping[str, str]):
         a request costs a handful of dictionary lookups however large the environ
         (Django's ``META`` carries the whole process environment).
         """
-        return _EnvironHeaders(environ)
+        headers = _new_object(_EnvironHeaders)  # _EnvironHeaders(environ), without the __init__ call
+        headers._environ = environ
+        return headers
 
     def __getitem__(self, name: str) -> str:
         return ", ".join(self._fields[name.lower()])
@@ -89,6 +107,17 @@ class Headers(Mapping[str, str]):
         return f"Headers({sorted(self._fields)})"
 
 
+#: Memos of per-name string work, each costing a string operation or three per header per
+#: request otherwise: decoded, folded ASGI names by their raw bytes; raw ASGI names already
+#: folded; the raw name a looked-up name stands for; environ keys by header name.  Bounded,
+#: because the names come from clients; past the bound, names are simply computed.
+_NAME_CACHE_SIZE = 1024
+_ASGI_NAMES: dict[bytes, str] = {}
+_FOLDED_NAMES: set[bytes] = set()
+_BYTE_KEYS: dict[str, bytes | None] = {}
+_BYTE_SETS: dict[frozenset[str], frozenset[bytes]] = {}
+_ENVIRON_KEYS: dict[str, str] = {}
+
 _CGI_FIELDS = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
 
 
@@ -103,15 +132,13 @@ class _EnvironHeaders(Headers):
 
     @staticmethod
     def _key(name: str) -> str:
-        lowered = name.lower()
-        return _CGI_FIELDS.get(lowered) or "HTTP_" + lowered.upper().replace("-", "_")
-
-    def _value(self, name: str) -> str | None:
-        key = self._key(name)
-        value = self._environ.get(key)
-        if not isinstance(value, str) or (key in ("CONTENT_TYPE", "CONTENT_LENGTH") and not value):
-            return None
-        return value
+        key = _ENVIRON_KEYS.get(name)
+        if key is None:
+            lowered = name.lower()
+            key = _CGI_FIELDS.get(lowered) or "HTTP_" + lowered.upper().replace("-", "_")
+            if len(_ENVIRON_KEYS) < _NAME_CACHE_SIZE:
+                _ENVIRON_KEYS[name] = key
+        return key
 
     @property
     def _fields(self) -> dict[str, list[str]]:  # type: ignore[override]  # only for iteration
@@ -123,32 +150,118 @@ class _EnvironHeaders(Headers):
                 fields[key.replace("_", "-").lower()] = [value]
         return fields
 
-    def __getitem__(self, name: str) -> str:
-        value = self._value(name)
-        if value is None:
-            raise KeyError(name)
+    def get(self, name: str, default: Any = None) -> Any:
+        """Every lookup comes here: a string, else ``default`` (an empty CGI field is absent)."""
+        key = _ENVIRON_KEYS.get(name) or self._key(name)
+        value = self._environ.get(key)
+        if type(value) is not str and not isinstance(value, str):
+            return default
+        if not value and (key == "CONTENT_TYPE" or key == "CONTENT_LENGTH"):
+            return default
         return value
 
-    def get(self, name: str, default: Any = None) -> Any:
-        value = self._value(name)
-        return default if value is None else value
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return str(value)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self._value(name) is not None
+        return isinstance(name, str) and self.get(name) is not None
 
     def get_all(self, name: str) -> list[str]:
-        value = self._value(name)
+        value = self.get(name)
         return [] if value is None else [value]
 
     def has_any(self, names: frozenset[str]) -> bool:
-        return any(self._value(name) is not None for name in names)
+        get = self.get
+        for name in names:  # noqa: SIM110  # a plain loop: no generator per request
+            if get(name) is not None:
+                return True
+        return False
 
 
-_SIGNATURE_HEADERS = frozenset({"signature", "signature-input", "signature-key"})
+def _all_folded(pairs: dict[bytes, bytes]) -> bool:
+    """Whether every name is lower-case ASCII, so its own folded form (memoised by name)."""
+    for name in pairs:
+        if name not in _FOLDED_NAMES:
+            if not (type(name) is bytes and name.isascii() and name == name.lower()):
+                return False
+            if len(_FOLDED_NAMES) < _NAME_CACHE_SIZE:
+                _FOLDED_NAMES.add(name)
+    return True
 
 
-@dataclass(frozen=True, slots=True)
-class RequestView:
+def _byte_key(name: str) -> bytes | None:
+    """The raw ASGI name a looked-up ``name`` stands for (``None``: none, it is not latin-1)."""
+    key = _BYTE_KEYS.get(name)
+    if key is None:
+        try:
+            key = name.lower().encode("latin-1")
+        except UnicodeEncodeError:
+            return None
+        if len(_BYTE_KEYS) < _NAME_CACHE_SIZE:
+            _BYTE_KEYS[name] = key
+    return key
+
+
+class _AsgiHeaders(Headers):
+    """:class:`Headers` over an ASGI scope's header pairs, each value decoded when asked for.
+
+    Built by :meth:`Headers.from_asgi` only when every name is lower-case ASCII and
+    sent once, so the raw name *is* the folded name and each has one value.
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: dict[bytes, bytes]) -> None:
+        self._raw = raw
+
+    @property
+    def _fields(self) -> dict[str, list[str]]:  # type: ignore[override]  # only for iteration
+        return {name.decode("latin-1"): [value.decode("latin-1")] for name, value in self._raw.items()}
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return str(value)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        key = _BYTE_KEYS.get(name) or _byte_key(name)
+        value = self._raw.get(key) if key is not None else None
+        return default if value is None else value.decode("latin-1")
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def get_all(self, name: str) -> list[str]:
+        value = self.get(name)
+        return [] if value is None else [value]
+
+    def has_any(self, names: frozenset[str]) -> bool:
+        keys = _BYTE_SETS.get(names)
+        if keys is None:
+            keys = frozenset(key for key in map(_byte_key, names) if key is not None)
+            if len(_BYTE_SETS) < _NAME_CACHE_SIZE:
+                _BYTE_SETS[names] = keys
+        return not self._raw.keys().isdisjoint(keys)
+
+
+_new_object = object.__new__
+
+#: The three signature headers; any of them present means "signed".
+SIGNATURE_HEADERS = frozenset({"signature", "signature-input", "signature-key"})
+_NO_HEADERS = Headers()
+#: The concrete header types adapters build (checked with ``type() in``: an ABC
+#: ``isinstance`` costs more than the rest of the check).
+HEADER_TYPES = frozenset({Headers, _EnvironHeaders, _AsgiHeaders})
+
+
+class RequestView(NamedTuple):
     """What the verifier needs from an HTTP request, and nothing else.
 
     ``authority`` is the canonical authority (lower-case host, port only when not
@@ -157,13 +270,17 @@ class RequestView:
     percent-encoded); ``query`` excludes the ``?`` and is ``None`` when the target
     had no ``?`` at all.  ``body`` holds the exact bytes received, or ``None`` when
     the adapter did not read the body (no ``content-digest`` to check).
+
+    Immutable; a named tuple rather than a frozen dataclass because every adapter
+    builds one per request, and a tuple is built in a third of the time.  Change
+    a field with ``view._replace(body=...)``.
     """
 
     method: str
     authority: str
     path: str
     query: str | None = None
-    headers: Headers = field(default_factory=Headers)
+    headers: Headers = _NO_HEADERS
     body: bytes | None = None
     scheme: str = "https"
 
@@ -193,7 +310,7 @@ class RequestView:
     @property
     def is_signed(self) -> bool:
         """True when any of the three signature headers is present."""
-        return self.headers.has_any(_SIGNATURE_HEADERS)
+        return self.headers.has_any(SIGNATURE_HEADERS)
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import parse_qsl
 
 from . import dialect
@@ -24,6 +25,7 @@ from .discovery import Discovery
 from .errors import AAuthError
 from .headers import parse_signature_input
 from .keys import SigningKey, load_signing_key
+from .request import HEADER_TYPES as _HEADER_TYPES
 from .request import Headers, RequestView
 from .resource import RESOURCE_TOKEN_PATH, ResourceIdentity
 from .settings import AAuthSettings, SettingsError, parse_requirement
@@ -89,12 +91,23 @@ class AAuthService:
         self.verifier = Verifier(
             settings, discovery=self.discovery, replay_cache=replay_cache, resource=self.resource, clock=clock
         )
-        self._rules = sorted(
-            ((prefix, parse_requirement(spec)) for prefix, spec in settings.protected_paths.items()),
-            key=lambda item: -len(item[0]),
+        # The path rules, compiled once: longest prefix first, each with its "prefix/" form.
+        self._rules: tuple[tuple[str, str, Requirement], ...] = tuple(
+            (prefix, prefix.rstrip("/") + "/", requirement)
+            for prefix, requirement in sorted(
+                ((prefix, parse_requirement(spec)) for prefix, spec in settings.protected_paths.items()),
+                key=lambda item: -len(item[0]),
+            )
         )
         #: What a bare decorator or ``protect_all`` demands (the ``default_requirement`` setting).
         self.default_requirement = parse_requirement(settings.default_requirement)
+        self._unmatched = self.default_requirement if settings.protect_all else None
+        self._allow_options = settings.allow_options
+        self._exempt_exact = frozenset(settings.exempt_paths)
+        self._exempt_prefixes = tuple(p for p in settings.exempt_paths if p.endswith("/"))
+        #: The configured ``@authority`` (``None``: taken from the request's Host, A8).  Adapters
+        #: skip working out the server's own host name when this is set.
+        self.canonical_authority: str | None = settings.canonical_authority
 
     def _keys(self, keys: Sequence[SigningKey] | None) -> list[SigningKey]:
         if keys:
@@ -122,17 +135,20 @@ class AAuthService:
         host: str | None = None,
         scheme: str = "https",
     ) -> RequestView:
-        """Build the neutral view; ``path``/``query`` raw as received, ``host`` from the server."""
-        hdrs = headers if isinstance(headers, Headers) else Headers(headers)
-        return RequestView(
-            method=method.upper(),
-            authority=self.authority(hdrs, host),
-            path=path or "/",
-            query=query,
-            headers=hdrs,
-            body=body,
-            scheme=scheme,
-        )
+        """Build the neutral view; ``path``/``query`` raw as received, ``host`` from the server.
+
+        Runs once per request in every adapter, so it avoids the generic paths: no ABC
+        ``isinstance`` for the usual header types, no keyword ``__init__``.
+        """
+        hdrs: Headers
+        if type(headers) in _HEADER_TYPES:
+            hdrs = cast(Headers, headers)
+        else:
+            hdrs = headers if isinstance(headers, Headers) else Headers(headers)
+        authority = self.canonical_authority
+        if authority is None:
+            authority = self.authority(hdrs, host)
+        return RequestView(method.upper(), authority, path or "/", query, hdrs, body, scheme)
 
     def authority(self, headers: Headers, host: str | None) -> str:
         """The configured canonical authority; only without one, the (forwarded) Host (A8)."""
@@ -147,7 +163,9 @@ class AAuthService:
 
     def needs_body(self, headers: Headers | Mapping[str, str]) -> bool:
         """Read the body only when the signature covers ``content-digest``."""
-        value = headers.get("signature-input") or headers.get("Signature-Input")
+        value = headers.get("signature-input")
+        if not value and type(headers) not in _HEADER_TYPES:  # a plain mapping may be case-sensitive
+            value = headers.get("Signature-Input")
         if not value or "content-digest" not in value:
             return False
         try:
@@ -172,18 +190,24 @@ class AAuthService:
         return self.verifier.require(verified, requirement)
 
     def is_exempt(self, method: str, path: str) -> bool:
-        if method.upper() == "OPTIONS" and self.settings.allow_options:
+        """An allowed CORS preflight, or a path in ``exempt_paths`` (one ending in ``/``: everything under it)."""
+        if self._allow_options and method.upper() == "OPTIONS":
             return True
-        return any(path == p or (p.endswith("/") and path.startswith(p)) for p in self.settings.exempt_paths)
+        return path in self._exempt_exact or path.startswith(self._exempt_prefixes)
 
     def requirement_for_path(self, method: str, path: str) -> Requirement | None:
         """What the path rules demand of a route (``None``: nothing, leave it to decorators)."""
-        if self.is_exempt(method, path):
-            return None
-        for prefix, requirement in self._rules:
-            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
-                return requirement
-        return self.default_requirement if self.settings.protect_all else None
+        return self.path_rules(method, path)[1]
+
+    def path_rules(self, method: str, path: str) -> tuple[bool, Requirement | None]:
+        """``(is_exempt, requirement_for_path)`` in one call: what the middlewares ask per request."""
+        if (self._allow_options and method.upper() == "OPTIONS") or path in self._exempt_exact \
+                or path.startswith(self._exempt_prefixes):
+            return True, None  # is_exempt, inlined
+        for prefix, under, requirement in self._rules:
+            if path == prefix or path.startswith(under):
+                return False, requirement
+        return False, self._unmatched
 
     # ------------------------------------------------------------------ responses
 

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -343,7 +343,7 @@ class Verifier:
     def _canonical(self, view: RequestView) -> RequestView:
         authority = self._authority
         if authority is not None and view.authority != authority:
-            return replace(view, authority=authority)
+            return view._replace(authority=authority)
         return view
 
     def _check_signature(self, view: RequestView, params: SignatureParams, signature: bytes,

@@ -95,10 +95,14 @@ def get_settings() -> AAuthSettings:
 
 def get_service() -> AAuthService:
     """The shared :class:`AAuthService` (one per process, rebuilt when settings change)."""
+    service: AAuthService | None = _state.get("service")  # built already: no lock per request
+    if service is not None:
+        return service
     with _lock:
         if "service" not in _state:
             _state["service"] = _service_factory()(get_settings())
-        service: AAuthService = _state["service"]
+        service = _state["service"]
+        assert service is not None
         return service
 
 

@@ -52,7 +52,7 @@ class AAuthMiddleware:
         if self.is_async:
             return self.__acall__(request)
         service = get_service()
-        if self._preflight(service, request):
+        if request.method == "OPTIONS" and self._preflight(service, request):
             return self.get_response(request)
         try:
             self._apply(service, request, service.verify(build_view(service, request)))
@@ -63,7 +63,7 @@ class AAuthMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         service = get_service()
         get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
-        if self._preflight(service, request):
+        if request.method == "OPTIONS" and self._preflight(service, request):
             return await get_response(request)
         try:
             self._apply(service, request, await service.averify(build_view(service, request)))
@@ -87,7 +87,7 @@ class AAuthMiddleware:
     @staticmethod
     def _apply(service: AAuthService, request: HttpRequest, context: VerifiedRequest | None) -> None:
         setattr(request, ATTRIBUTE, context)
-        requirement = service.requirement_for_path(request.method or "GET", request.path_info)
+        requirement = service.path_rules(request.method or "GET", request.path_info)[1]  # requirement_for_path
         if requirement is not None:
             service.require(context, requirement)
 

@@ -87,10 +87,12 @@ def build_view(service: AAuthService, request: HttpRequest) -> RequestView:
     headers = Headers.from_environ(meta)  # request.headers' fields, without HttpHeaders' per-request parsing
     path, query = raw_target(request)
     body = _body(service, request) if service.needs_body(headers) else None
-    host = meta.get("SERVER_NAME", "")
-    port = str(meta.get("SERVER_PORT", ""))
-    if port and port not in ("80", "443"):
-        host = f"{host}:{port}"
+    host = None
+    if service.canonical_authority is None:  # only then does the server's own name matter
+        host = meta.get("SERVER_NAME", "")
+        port = str(meta.get("SERVER_PORT", ""))
+        if port and port not in ("80", "443"):
+            host = f"{host}:{port}"
     return service.view(method=request.method or "GET", path=path, query=query, headers=headers, body=body,
                         host=host, scheme=request.scheme or "http")
 
@@ -162,4 +164,4 @@ def effective_requirement(requirement: Requirement | None) -> Requirement:
     """``requirement``, or the configured ``default_requirement`` for ``None``."""
     if requirement is not None:
         return requirement
-    return parse_requirement(get_service().settings.default_requirement)
+    return get_service().default_requirement  # parsed once, when the service is built

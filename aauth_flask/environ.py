@@ -29,6 +29,9 @@ _PATH_SAFE = "/:@!$&'()*+,;="
 
 def raw_path(environ: Mapping[str, Any]) -> str:
     """The request path as received on the wire (no query), see the module docstring."""
+    target = environ.get("RAW_URI")
+    if type(target) is str and target[:1] == "/":  # the usual case, origin-form: the loop below, short
+        return target.partition("?")[0]
     for key in ("RAW_URI", "REQUEST_URI"):
         target = environ.get(key)
         if isinstance(target, str) and target:
@@ -65,7 +68,7 @@ def request_view(service: AAuthService, request: Request) -> RequestView:
         query=environ.get("QUERY_STRING") or None,
         headers=headers,
         body=body,
-        host=_server_host(environ),
+        host=_server_host(environ) if service.canonical_authority is None else None,  # else unused
         scheme=request.scheme,
     )
 

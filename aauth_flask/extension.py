@@ -14,7 +14,7 @@ from aauth_core.keys import SigningKey
 from aauth_core.service import AAuthService
 from aauth_core.settings import AAuthSettings
 
-from .state import EXTENSION_KEY, AppState, ErrorHandler, make_requirement, state_for, verify_request
+from .state import EXTENSION_KEY, AppState, ErrorHandler, make_requirement, state_for
 from .views import metadata_blueprint
 
 __all__ = ["AAuth", "DiscoveryFactory"]
@@ -66,8 +66,9 @@ class AAuth:
             discovery = discovery(settings)
         service = AAuthService(settings, keys=self.keys, discovery=discovery, replay_cache=self.replay_cache,
                                clock=clock)
-        app.extensions[EXTENSION_KEY] = AppState(service, self.error_handler)
-        app.before_request(verify_request)
+        state = AppState(service, self.error_handler)
+        app.extensions[EXTENSION_KEY] = state
+        app.before_request(state.before_request)  # verify_request, bound to this app's state
         if self.serve_metadata:
             app.register_blueprint(metadata_blueprint())
 

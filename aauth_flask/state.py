@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from aauth_core.context import Requirement, VerifiedRequest
@@ -26,6 +27,7 @@ __all__ = ["AppState", "ErrorHandler", "EXTENSION_KEY", "default_error_response"
 log = logging.getLogger("aauth.flask")
 
 EXTENSION_KEY = "aauth"
+_UNSET: Any = object()
 
 ErrorHandler = Callable[[AAuthError], ResponseReturnValue]
 """Builds the response for a refused request (anything a Flask view may return)."""
@@ -47,20 +49,50 @@ class AppState:
         request (see :mod:`aauth_flask.context`) and mirrored to ``g.aauth``.
         """
         req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not one per attribute
+        return self._verified(req, None)
+
+    def _verified(self, req: Request, hook_g: Any) -> VerifiedRequest | None:
+        """:meth:`verified` for a request in hand.  From the hook, ``hook_g`` is the real
+        ``g``, and ``g.aauth`` is set on every path: the new context, else ``None``."""
         environ = req.environ
-        if ENVIRON_OUTCOME in environ:
-            outcome = environ[ENVIRON_OUTCOME]
+        outcome = environ.get(ENVIRON_OUTCOME, _UNSET)
+        if outcome is not _UNSET:
+            if hook_g is not None:
+                setattr(hook_g, G_CONTEXT, None)
             if isinstance(outcome, AAuthError):
                 raise outcome
             return outcome if isinstance(outcome, VerifiedRequest) else None
         try:
             verified = self.service.verify(request_view(self.service, req))
-        except AAuthError as exc:
-            environ[ENVIRON_OUTCOME] = exc
+        except BaseException as exc:
+            if isinstance(exc, AAuthError):
+                environ[ENVIRON_OUTCOME] = exc
+            if hook_g is not None:
+                setattr(hook_g, G_CONTEXT, None)
             raise
         environ[ENVIRON_OUTCOME] = verified
-        setattr(g, G_CONTEXT, verified)
+        setattr(g if hook_g is None else hook_g, G_CONTEXT, verified)
         return verified
+
+    def before_request(self) -> Response | None:
+        """The app-wide hook (see :func:`verify_request`), bound to this app's state: no
+        ``current_app`` lookup per request."""
+        req = request._get_current_object()  # type: ignore[attr-defined]  # the real objects: no proxy per attribute
+        # g may outlive a request (a reused app context): g.aauth is set on every path, so it
+        # never shows a stale context.
+        app_g = g._get_current_object()
+        service = self.service
+        exempt, requirement = service.path_rules(req.method, req.path)
+        if exempt:
+            setattr(app_g, G_CONTEXT, None)
+            return None
+        try:
+            verified = self._verified(req, app_g)
+            if requirement is not None:
+                service.require(verified, requirement)
+        except AAuthError as exc:
+            return self.render(exc)
+        return None
 
     def check(self, requirement: Requirement | None) -> Response | None:
         """Verify (if not yet done) and demand ``requirement``; a response when refused."""
@@ -111,14 +143,10 @@ def verify_request() -> Response | None:
     Exempt paths (the metadata documents) and allowed CORS preflights are left
     alone; a decorator on such a route still verifies lazily.  Path rules match
     the decoded, routed path (``request.path``), the one Flask dispatches on.
+    :meth:`AAuth.init_app` installs :meth:`AppState.before_request`, the same hook
+    already bound to the app's state.
     """
-    state = state_for()
-    setattr(g, G_CONTEXT, None)  # g may outlive a request (a reused app context): never show a stale context
-    req = request._get_current_object()  # type: ignore[attr-defined]  # the real object: no proxy per attribute
-    method, path = req.method, req.path
-    if state.service.is_exempt(method, path):
-        return None
-    return state.check(state.service.requirement_for_path(method, path))
+    return state_for().before_request()
 
 
 def make_requirement(level: str | Requirement = "signature", scopes: str | Iterable[str] = ()) -> Requirement:

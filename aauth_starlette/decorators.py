@@ -95,7 +95,10 @@ def _check_takes_request(func: Callable[..., Any]) -> None:
 
 
 def _find_connection(func: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> HTTPConnection:
-    for value in (*args, *kwargs.values()):
+    for value in args:
+        if isinstance(value, HTTPConnection):
+            return value
+    for value in kwargs.values():
         if isinstance(value, HTTPConnection):
             return value
     raise TypeError(f"@requires_aauth: no Request was passed to {getattr(func, '__qualname__', func)!r}")

@@ -17,10 +17,12 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import fields, replace
+from dataclasses import fields
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.authentication import AuthCredentials, UnauthenticatedUser
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,9 +32,9 @@ from aauth_core.context import VerifiedRequest
 from aauth_core.discovery import Discovery
 from aauth_core.errors import AAuthError
 from aauth_core.keys import SigningKey
-from aauth_core.request import Headers, RequestView
+from aauth_core.request import SIGNATURE_HEADERS, Headers, RequestView
 from aauth_core.resource import RESOURCE_TOKEN_PATH
-from aauth_core.service import DOCUMENT_CACHE_CONTROL, AAuthService
+from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH, AAuthService
 from aauth_core.settings import AAuthSettings, SettingsError
 
 from .context import SCOPE_KEY, SERVICE_KEY, AAuthHTTPException
@@ -44,6 +46,8 @@ log = logging.getLogger("aauth.starlette")
 
 ErrorHandler = Callable[[AAuthError, Request], "Response | Awaitable[Response]"]
 """Builds the response for a refused request; may be sync or async."""
+
+_DOCUMENT_PATHS = frozenset({METADATA_PATH, JWKS_PATH})  # what service.document() may answer
 
 
 
@@ -87,8 +91,16 @@ class AAuthMiddleware:
         # Starlette's ServerErrorMiddleware, which would turn a decorator's or a
         # dependency's challenge into a 500 before it got here: render it inside.
         add_handler = getattr(app, "add_exception_handler", None)
+        handled = False
         if callable(add_handler):
             add_handler(AAuthHTTPException, self._exception_handler)
+            handled = True
+        # Only around an app that might let an AAuthHTTPException out before it started its
+        # response does ``send`` need watching (a per-request closure).  With the handler
+        # above, Starlette's ExceptionMiddleware (what a Middleware(...) entry usually wraps)
+        # renders the exception itself; a whole Starlette (or FastAPI) app does too, and ends
+        # in ServerErrorMiddleware, which sends a response before it re-raises anything.
+        self._track_start = not (handled and isinstance(app, (Starlette, ExceptionMiddleware)))
 
     @property
     def settings(self) -> AAuthSettings:
@@ -104,7 +116,7 @@ class AAuthMiddleware:
         method: str = scope["method"]
         path: str = scope["path"]
 
-        if method in ("GET", "HEAD"):
+        if path in _DOCUMENT_PATHS and method in ("GET", "HEAD"):
             document = service.document(path)
             if document is not None:
                 await _document_response(document)(scope, receive, send)
@@ -114,36 +126,45 @@ class AAuthMiddleware:
         if method == "POST" and path == RESOURCE_TOKEN_PATH and service.resource is not None:
             await self._resource_token(scope, receive, send, headers)
             return
-        requirement = service.requirement_for_path(method, path)
         verified: VerifiedRequest | None = None
-        view = self._view(scope, headers)
-        if view.is_signed and not service.is_exempt(method, path):
-            if service.needs_body(headers):
+        exempt, requirement = service.path_rules(method, path)
+        if not exempt:
+            if headers.has_any(SIGNATURE_HEADERS):
+                view = self._view(scope, headers)
+                if service.needs_body(headers):
+                    try:
+                        body = await _read_body(receive, service)
+                    except AAuthError as exc:
+                        await self._refuse(exc, scope, receive, send)
+                        return
+                    if body is None:
+                        return  # the client went away before sending the whole body
+                    view = view._replace(body=body)
+                    receive = _replay(body, receive)
                 try:
-                    body = await _read_body(receive, service)
+                    verified = await service.averify(view)
                 except AAuthError as exc:
                     await self._refuse(exc, scope, receive, send)
                     return
-                if body is None:
-                    return  # the client went away before sending the whole body
-                view = replace(view, body=body)
-                receive = _replay(body, receive)
-            try:
-                verified = await service.averify(view)
-            except AAuthError as exc:
-                await self._refuse(exc, scope, receive, send)
-                return
-        if requirement is not None:
-            try:
-                verified = service.require(verified, requirement)
-            except AAuthError as exc:
-                await self._refuse(exc, scope, receive, send)
-                return
+            if requirement is not None:
+                try:
+                    verified = service.require(verified, requirement)
+                except AAuthError as exc:
+                    await self._refuse(exc, scope, receive, send)
+                    return
 
         scope[SCOPE_KEY] = verified
         if "user" not in scope:  # another authentication middleware ran first: leave its answer
-            scope["user"] = AAuthUser(verified) if verified is not None else UnauthenticatedUser()
-            scope["auth"] = credentials_for(verified) if verified is not None else AuthCredentials()
+            if verified is None:
+                scope["user"] = UnauthenticatedUser()
+                scope["auth"] = AuthCredentials()
+            else:
+                scope["user"] = AAuthUser(verified)
+                scope["auth"] = credentials_for(verified)
+
+        if not self._track_start:  # nothing that escapes the app is left to render (see __init__)
+            await self.app(scope, receive, send)
+            return
 
         started = False
 
@@ -170,7 +191,7 @@ class AAuthMiddleware:
             return
         if body is None:
             return
-        reply = await self.service.aresource_token(replace(view, body=body))
+        reply = await self.service.aresource_token(view._replace(body=body))
         await Response(reply.body, status_code=reply.status, headers=dict(reply.headers))(scope, receive, send)
 
     def _view(self, scope: Scope, headers: Headers) -> RequestView:
@@ -178,11 +199,12 @@ class AAuthMiddleware:
         raw_path = scope.get("raw_path")
         path = raw_path.decode("latin-1") if raw_path else scope["path"]
         query = scope.get("query_string", b"").decode("latin-1") or None  # ASGI cannot tell "/p?" from "/p"
-        server = scope.get("server")
         host = None
-        if server and server[0]:
-            host = f"{server[0]}:{server[1]}" if server[1] is not None else server[0]
-        return self.service.view(method=scope["method"], path=path.split("?", 1)[0], query=query,
+        if self.service.canonical_authority is None:  # only then does the server's address matter
+            server = scope.get("server")
+            if server and server[0]:
+                host = f"{server[0]}:{server[1]}" if server[1] is not None else server[0]
+        return self.service.view(method=scope["method"], path=path.partition("?")[0], query=query,
                                  headers=headers, host=host, scheme=scope.get("scheme", "https"))
 
     async def _refuse(self, error: AAuthError, scope: Scope, receive: Receive, send: Send) -> None:

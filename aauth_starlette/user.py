@@ -41,4 +41,16 @@ class AAuthUser(BaseUser):
 
 def credentials_for(verified: VerifiedRequest) -> AuthCredentials:
     """``authenticated`` plus the auth token's scopes (sorted, for stable output)."""
-    return AuthCredentials([AUTHENTICATED_SCOPE, *sorted(verified.scope)])
+    scope = verified.scope
+    names = _SORTED_SCOPES.get(scope)
+    if names is None:
+        names = (AUTHENTICATED_SCOPE, *sorted(scope))
+        if len(_SORTED_SCOPES) < _SORTED_SCOPES_SIZE:
+            _SORTED_SCOPES[scope] = names
+    return AuthCredentials(names)  # copies into a fresh list: each request may change its own
+
+
+#: The sorted scope list per scope set, memoised: every request with the same token scopes
+#: needs the same list (bounded; past the bound, lists are simply sorted per request).
+_SORTED_SCOPES_SIZE = 256
+_SORTED_SCOPES: dict[frozenset[str], tuple[str, ...]] = {}
