@@ -160,16 +160,14 @@ def component_value(name: str, view: RequestView, *, base: Base = "rfc9421") -> 
         return derived(view, base)
     if name.startswith("@"):
         raise SignatureError(f"unsupported derived component {name!r}", code="unsupported_component")
-    return _header_value(view, name)
+    return _header_value(view, name.lower())
 
 
 def _header_value(view: RequestView, name: str) -> str:
-    values = view.headers.get_all(name)
-    if not values:
+    value = view.headers.component(name)
+    if value is None:
         raise SignatureError(f"covered header {name!r} is absent from the request", code="missing_component")
-    if len(values) == 1:
-        return values[0].strip(" \t")
-    return ", ".join(v.strip(" \t") for v in values)
+    return value
 
 
 _Line = tuple[str, Callable[[RequestView], str]]

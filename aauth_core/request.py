@@ -103,6 +103,16 @@ class Headers(Mapping[str, str]):
         """Every value the header was sent with, in order."""
         return list(self._fields.get(name.lower(), ()))
 
+    def component(self, name: str) -> str | None:
+        """The field as a covered component (RFC 9421 §2.1): each line trimmed, joined
+        with ``", "``; ``None`` when absent.  ``name`` is lower-case, as components are."""
+        values = self._fields.get(name)
+        if values is None:
+            return None
+        if len(values) == 1:
+            return values[0].strip(" \t")
+        return ", ".join(v.strip(" \t") for v in values)
+
     def __repr__(self) -> str:  # never print values: they may hold tokens
         return f"Headers({sorted(self._fields)})"
 
@@ -173,6 +183,10 @@ class _EnvironHeaders(Headers):
         value = self.get(name)
         return [] if value is None else [value]
 
+    def component(self, name: str) -> str | None:  # one value per name here
+        value = self.get(name)
+        return None if value is None else value.strip(" \t")
+
     def has_any(self, names: frozenset[str]) -> bool:
         get = self.get
         for name in names:  # noqa: SIM110  # a plain loop: no generator per request
@@ -241,6 +255,10 @@ class _AsgiHeaders(Headers):
     def get_all(self, name: str) -> list[str]:
         value = self.get(name)
         return [] if value is None else [value]
+
+    def component(self, name: str) -> str | None:  # one value per name here
+        value = self.get(name)
+        return None if value is None else value.strip(" \t")
 
     def has_any(self, names: frozenset[str]) -> bool:
         keys = _BYTE_SETS.get(names)

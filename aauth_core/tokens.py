@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey
@@ -43,6 +43,7 @@ __all__ = [
     "UnverifiedToken",
     "ValidatedToken",
     "VerifiedTokenCache",
+    "TokenTimes",
     "build_act",
     "check_token_times",
     "jwt_algorithms_for",
@@ -790,12 +791,28 @@ def check_token_times(claims: Mapping[str, Any], *, now: float, leeway: int) -> 
     exp = _numeric(claims, "exp")
     if exp is None:
         raise _error("missing_claim", "token is missing the 'exp' claim")
-    if now > exp + leeway:
-        raise _error("token_expired", "token has expired")
-    nbf = _numeric(claims, "nbf")
-    if nbf is not None and now + leeway < nbf:
-        raise _error("token_not_yet_valid", "token is not valid yet ('nbf' is in the future)")
-    iat = _numeric(claims, "iat")
-    if iat is not None and iat > now + leeway:
-        raise _error("token_not_yet_valid", "token was issued in the future ('iat')")
+    times = TokenTimes(exp, _numeric(claims, "nbf"), _numeric(claims, "iat"))
+    times.check(now, leeway)
     return exp
+
+
+class TokenTimes(NamedTuple):
+    """A validated token's time claims, kept so a token met again is checked without
+    re-reading its claims."""
+
+    exp: float
+    nbf: float | None = None
+    iat: float | None = None
+
+    @classmethod
+    def of(cls, claims: Mapping[str, Any]) -> TokenTimes:
+        """From claims :func:`check_token_times` has accepted."""
+        return cls(claims["exp"], claims.get("nbf"), claims.get("iat"))
+
+    def check(self, now: float, leeway: int) -> None:
+        if now > self.exp + leeway:
+            raise _error("token_expired", "token has expired")
+        if self.nbf is not None and now + leeway < self.nbf:
+            raise _error("token_not_yet_valid", "token is not valid yet ('nbf' is in the future)")
+        if self.iat is not None and self.iat > now + leeway:
+            raise _error("token_not_yet_valid", "token was issued in the future ('iat')")

@@ -45,9 +45,9 @@ from .request import RequestView
 from .resource import ResourceIdentity, challenge_header
 from .settings import AAuthSettings
 from .tokens import (
+    TokenTimes,
     ValidatedToken,
     VerifiedTokenCache,
-    check_token_times,
     jwt_algorithms_for,
     peek,
     validate_token,
@@ -133,14 +133,14 @@ _WARM_TOKENS_SIZE = 1024
 @dataclass(frozen=True, slots=True)
 class _WarmToken:
     """A ``scheme=jwt`` token validated in full: the issuer key it was checked with
-    (and where discovery keeps it), its ``cnf`` key, what it says, and its claims
-    for the time checks every request repeats."""
+    (and where discovery keeps it), its ``cnf`` key, what it says, and the time
+    claims every request checks again."""
 
     route: _KeyRoute
     issuer_key: PublicKey
     key: PublicKey
     identity: _Identity
-    claims: Mapping[str, Any]
+    times: TokenTimes
 
 
 # ----------------------------------------------------------------------------- the verifier
@@ -186,6 +186,7 @@ class Verifier:
         self._replay_window = settings.created_max_age + 1
         self._max_age, self._max_future = settings.created_max_age, settings.created_max_future
         self._authority = settings.canonical_authority
+        self._leeway = settings.token_leeway
         self._identities: dict[str, tuple[ValidatedToken, _Identity]] = {}
         self._warm_tokens: dict[str, _WarmToken] = {}
         self._prepared: dict[tuple[str, str], _Prepared] = {}
@@ -445,7 +446,7 @@ class Verifier:
         hit = self._warm_tokens.get(token)
         if hit is None or self.discovery.cached_key_for(*hit.route) is not hit.issuer_key:
             return None
-        check_token_times(hit.claims, now=now, leeway=self.settings.token_leeway)
+        hit.times.check(now, self._leeway)
         return hit.key, hit.identity
 
     def _token_key(self, token: str, now: float) -> Flow[tuple[PublicKey, _Identity]]:
@@ -490,7 +491,7 @@ class Verifier:
         identity = self._token_identity(valid, typ, iss)
         if len(self._warm_tokens) >= _WARM_TOKENS_SIZE:
             self._warm_tokens.clear()
-        self._warm_tokens[token] = _WarmToken(route, issuer_key, valid.cnf_key, identity, valid.claims)
+        self._warm_tokens[token] = _WarmToken(route, issuer_key, valid.cnf_key, identity, TokenTimes.of(valid.claims))
         return valid.cnf_key, identity
 
     def _token_identity(self, valid: ValidatedToken, typ: str, iss: str) -> _Identity:
