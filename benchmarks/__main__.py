@@ -124,7 +124,10 @@ def main() -> None:
             "*open*: the route in the bare framework; *protected*: behind the adapter (jwt, warm); *core verify*: "
             "`service.verify()` of the same kind of request, in a tight loop / each call preceded by one open-route "
             "request (the CPU-cache state it meets inside an app); *adapter* = protected - open - core verify; "
-            "*adapter code alone*: protected - open with `verify()` answering a precomputed result.")
+            "*adapter code alone*: protected - open with `verify()` answering a precomputed result; *the formula "
+            "for an adapter with no code*: the same formula applied to `verify()` of a prebuilt view followed by the "
+            "bare route, i.e. what the formula charges any adapter for running `verify()` and the framework in one "
+            "request (CPU-cache interference between the two).")
 
     text, t = compare.table(compare.run(size["peers"]))
     targets += t
