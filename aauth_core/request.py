@@ -131,7 +131,31 @@ _ENVIRON_KEYS: dict[str, str] = {}
 _CGI_FIELDS = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
 
 
-class _EnvironHeaders(Headers):
+class _OneValuePerName(Headers):
+    """Header views whose source already holds one value per name (a WSGI environ, an
+    ASGI header list without repeats): everything is answered through :meth:`get`."""
+
+    __slots__ = ()
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return str(value)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def get_all(self, name: str) -> list[str]:
+        value = self.get(name)
+        return [] if value is None else [value]
+
+    def component(self, name: str) -> str | None:  # one value per name here
+        value = self.get(name)
+        return None if value is None else value.strip(" \t")
+
+
+class _EnvironHeaders(_OneValuePerName):
     """:class:`Headers` read from a WSGI environ on demand (the server already joined
     repeated fields with ``", "``, so each name has one value)."""
 
@@ -170,22 +194,7 @@ class _EnvironHeaders(Headers):
             return default
         return value
 
-    def __getitem__(self, name: str) -> str:
-        value = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return str(value)
 
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.get(name) is not None
-
-    def get_all(self, name: str) -> list[str]:
-        value = self.get(name)
-        return [] if value is None else [value]
-
-    def component(self, name: str) -> str | None:  # one value per name here
-        value = self.get(name)
-        return None if value is None else value.strip(" \t")
 
     def has_any(self, names: frozenset[str]) -> bool:
         get = self.get
@@ -219,7 +228,7 @@ def _byte_key(name: str) -> bytes | None:
     return key
 
 
-class _AsgiHeaders(Headers):
+class _AsgiHeaders(_OneValuePerName):
     """:class:`Headers` over an ASGI scope's header pairs, each value decoded when asked for.
 
     Built by :meth:`Headers.from_asgi` only when every name is lower-case ASCII and
@@ -235,11 +244,6 @@ class _AsgiHeaders(Headers):
     def _fields(self) -> dict[str, list[str]]:  # type: ignore[override]  # only for iteration
         return {name.decode("latin-1"): [value.decode("latin-1")] for name, value in self._raw.items()}
 
-    def __getitem__(self, name: str) -> str:
-        value = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return str(value)
 
     def get(self, name: str, default: Any = None) -> Any:
         key = _BYTE_KEYS.get(name) or _byte_key(name)
@@ -249,16 +253,6 @@ class _AsgiHeaders(Headers):
     def __len__(self) -> int:
         return len(self._raw)
 
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.get(name) is not None
-
-    def get_all(self, name: str) -> list[str]:
-        value = self.get(name)
-        return [] if value is None else [value]
-
-    def component(self, name: str) -> str | None:  # one value per name here
-        value = self.get(name)
-        return None if value is None else value.strip(" \t")
 
     def has_any(self, names: frozenset[str]) -> bool:
         keys = _BYTE_SETS.get(names)

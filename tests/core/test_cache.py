@@ -157,3 +157,24 @@ def test_cached_document_is_frozen() -> None:
     d = doc(1)
     with pytest.raises(AttributeError):
         d.fetched_at = 5.0  # type: ignore[misc]
+
+
+def test_an_entry_never_leaves_before_its_expiry_even_mid_second() -> None:
+    clock = FakeClock()
+    c = MemoryReplayCache(clock=clock)
+    assert c.add(b"sig-bytes", clock.now + 10.25)  # filed under the whole second it falls in, rounded up
+    clock.advance(10.2)
+    assert not c.add(b"sig-bytes", clock.now + 10)
+    clock.advance(1)  # past the rounded-up second: gone
+    assert c.add(b"sig-bytes", clock.now + 10)
+
+
+def test_an_evicted_key_added_again_is_remembered_under_its_new_second() -> None:
+    clock = FakeClock()
+    c = MemoryReplayCache(max_entries=2, clock=clock)
+    assert c.add("k", clock.now + 5)
+    assert c.add("x", clock.now + 6)
+    assert c.add("y", clock.now + 7)  # full: evicts "k", the entry closest to expiry
+    assert c.add("k", clock.now + 60)  # "k" again, now filed under a later second (evicts "x")
+    clock.advance(6.5)  # the seconds "k" and "x" were first filed under have passed
+    assert not c.add("k", clock.now + 60)  # still remembered under its new second

@@ -111,3 +111,31 @@ def test_environ_headers_view_reads_what_the_frameworks_show() -> None:
     assert dict(view) == {"signature-input": "sig1=()", "content-type": "text/plain", "x-multi": "a, b"}
     with pytest.raises(KeyError):
         view["signature"]
+
+
+@pytest.mark.parametrize("fields", [
+    [("Content-Type", " application/json\t")],
+    [("X-List", "a "), ("x-list", " b")],
+    [("X-List", "a"), ("X-List", "b, c")],
+])
+def test_header_component_is_the_trimmed_joined_field(fields: list[tuple[str, str]]) -> None:
+    name = fields[0][0].lower()
+    expected = ", ".join(v.strip(" \t") for _, v in fields)
+    assert Headers(fields).component(name) == expected
+    assert Headers(fields).component("absent") is None
+
+
+def test_the_usual_content_digest_shape_agrees_with_the_general_parser() -> None:
+    import hashlib
+
+    from aauth_core.headers import check_content_digest, format_content_digest
+
+    body = b'{"a": 1}'
+    check_content_digest(format_content_digest(body), body)  # fast path
+    check_content_digest(" " + format_content_digest(body), body)  # general parser
+    check_content_digest(format_content_digest(body) + ", sha-512=:"
+                         + base64.b64encode(hashlib.sha512(body).digest()).decode() + ":", body)
+    for value in (format_content_digest(b"other"), " " + format_content_digest(b"other")):
+        with pytest.raises(HeaderError) as err:
+            check_content_digest(value, body)
+        assert err.value.code == "digest_mismatch"

@@ -274,3 +274,28 @@ def test_signature_bases_are_logged_only_in_debug_mode(world: World, caplog) -> 
     with pytest.raises(AAuthError):
         make_verifier(world, debug=True).verify(_view(req))
     assert '"@path": /data-jwks' in caplog.text and "@signature-params" in caplog.text
+
+
+def test_the_identity_tail_lines_up_with_the_verified_request() -> None:
+    # The verifier builds a VerifiedRequest as the signature's five fields followed by an
+    # _Identity: the two must name the same fields, in the same order, with the same defaults.
+    from aauth_core.verifier import _Identity
+
+    tail = VerifiedRequest._fields[5:]
+    assert _Identity._fields == tail
+    assert tuple(_Identity()) == tuple(VerifiedRequest._field_defaults[name] for name in tail)
+
+
+def test_a_refused_header_pair_is_refused_again_and_the_next_good_one_verifies(world: World) -> None:
+    from ..scenarios import _sign
+
+    v = make_verifier(world)
+    bad = _sign(world, "GET", "/data-jwks",
+                params={"id": AGENT, "kid": "key-1", "well-known": "oauth-authorization-server"})
+    for _ in range(2):  # what _prepare refuses is never kept
+        with pytest.raises(AAuthError) as err:
+            v.verify(_view(bad))
+        assert err.value.code == "invalid_signature_key"
+    first = v.verify(_view(_sign(world, "GET", "/data-jwks")))
+    second = v.verify(_view(_sign(world, "GET", "/data-jwks?again")))
+    assert first is not None and second is not None and first.agent == second.agent == AGENT
