@@ -106,7 +106,7 @@ class MemoryReplayCache:
 
     def add(self, key: str | bytes, expires_at: float) -> bool:
         now = self._clock()
-        second = math.ceil(expires_at)
+        second = expires_at if type(expires_at) is int else math.ceil(expires_at)
         with self._lock:
             seconds = self._seconds
             while seconds and seconds[0] <= now:

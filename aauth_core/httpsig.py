@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -194,8 +195,8 @@ def _plan(components: tuple[str, ...], base: Base) -> tuple[_Line, ...]:
 
 # Values that need neither the base nor a check: plain attribute reads.
 _DIRECT: dict[str, Callable[[RequestView], str]] = {
-    "@method": lambda v: v.method,
-    "@authority": lambda v: v.authority,
+    "@method": attrgetter("method"),
+    "@authority": attrgetter("authority"),
     "@path": lambda v: v.path or "/",
 }
 

@@ -183,6 +183,7 @@ class Verifier:
         self._schemes = frozenset(settings.schemes)
         self._algorithms = frozenset(settings.algorithms)
         self._bases = tuple(settings.signature_bases)
+        self._base = self._bases[0] if len(self._bases) == 1 else None
         self._replay_window = settings.created_max_age + 1
         self._max_age, self._max_future = settings.created_max_age, settings.created_max_future
         self._authority = settings.canonical_authority
@@ -197,7 +198,10 @@ class Verifier:
         """Verify a request; ``None`` when it carries no signature at all."""
         if not view.is_signed:
             return None
-        return self._run(self._verify_flow(view))
+        try:  # _run, inlined: every request comes here
+            return run(self, self._verify_flow(view))
+        except AAuthError as exc:
+            raise self._with_default_challenge(exc) from None
 
     async def averify(self, view: RequestView) -> VerifiedRequest | None:
         if not view.is_signed:
@@ -351,16 +355,21 @@ class Verifier:
                          key: PublicKey) -> None:
         if key.httpsig_alg not in self._algorithms:
             raise SignatureError(f"key algorithm {key.httpsig_alg} is not accepted", code="unsupported_algorithm")
-        last = self._bases[-1]
-        for base in self._bases:
-            try:
-                verify_signature(view, params, signature, key, base=base)
+        try:
+            if self._base is not None:  # one base configured, the usual case
+                verify_signature(view, params, signature, key, base=self._base)
                 return
-            except SignatureError:
-                if base is last:
-                    if self.settings.debug:
-                        self._log_base(view, params, key)
-                    raise
+            for base in self._bases[:-1]:  # compatibility: any configured base may match
+                try:
+                    verify_signature(view, params, signature, key, base=base)
+                    return
+                except SignatureError:
+                    continue
+            verify_signature(view, params, signature, key, base=self._bases[-1])
+        except SignatureError:
+            if self.settings.debug:
+                self._log_base(view, params, key)
+            raise
 
     def _log_base(self, view: RequestView, params: SignatureParams, key: PublicKey) -> None:
         """Explicit debug mode only: the bases we computed, to compare with the signer's."""
