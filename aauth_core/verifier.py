@@ -65,6 +65,9 @@ _Flow = Flow[VerifiedRequest]
 
 
 def _key_for(identifier: str, well_known: str | None, kid: str) -> Call:
+    """Fetch a key by ``kid`` (I/O).  Flows ask discovery's memo first, which answers
+    without I/O while every document behind the key is fresh:
+    ``key = discovery.cached_key_for(*route) or (yield _key_for(*route))``."""
     return Call("discovery", "key_for", (identifier, well_known, kid))
 
 
@@ -399,11 +402,6 @@ class Verifier:
         digest = hashlib.sha256(key.thumbprint.encode() + b"\0" + signature).hexdigest()
         return Call("replay_cache", "add", (f"aauth:replay:{digest}", until))
 
-    def _key(self, identifier: str, well_known: str | None, kid: str) -> PublicKey | Call:
-        """A key by ``kid`` from discovery's memo when all its documents are fresh, else
-        the ``Call`` that fetches it (a flow writes ``key = self._key(...)`` and yields a Call)."""
-        return self.discovery.cached_key_for(identifier, well_known, kid) or _key_for(identifier, well_known, kid)
-
     def _verify_flow(self, view: RequestView) -> _Flow:
         view = self._canonical(view)
         prepared, signature = self._parse(view)
@@ -473,8 +471,7 @@ class Verifier:
             if s.resource_id is None:
                 raise TokenError("this server has no resource_id to check 'aud' against", code="invalid_audience")
             route: _KeyRoute = (iss, dialect.WELL_KNOWN_ISSUER, kid)
-            found = self._key(*route)
-            issuer_key = (yield found) if isinstance(found, Call) else found
+            issuer_key = self.discovery.cached_key_for(*route) or (yield _key_for(*route))
             valid = validate_token(
                 unverified, typ=dialect.TYP_AUTH, key=issuer_key, now=now, leeway=s.token_leeway,
                 algorithms=self._jwt_algs, audience=s.resource_id, max_act_depth=s.max_act_depth,
@@ -482,8 +479,7 @@ class Verifier:
             )
         elif typ == dialect.TYP_AGENT:
             route = (iss, dialect.WELL_KNOWN_AGENT, kid)
-            found = self._key(*route)
-            issuer_key = (yield found) if isinstance(found, Call) else found
+            issuer_key = self.discovery.cached_key_for(*route) or (yield _key_for(*route))
             valid = validate_token(
                 unverified, typ=dialect.TYP_AGENT, key=issuer_key, now=now, leeway=s.token_leeway,
                 algorithms=self._jwt_algs, max_act_depth=s.max_act_depth, cache=self.token_cache,
@@ -537,8 +533,8 @@ class Verifier:
             raise TokenError("upstream token needs string 'iss' and 'kid'", code="malformed_token")
         if iss.rstrip("/") not in self._trusted:
             raise TokenError("upstream auth server is not trusted", code="untrusted_issuer")
-        found = self._key(iss, dialect.WELL_KNOWN_ISSUER, kid)
-        issuer_key = (yield found) if isinstance(found, Call) else found
+        route: _KeyRoute = (iss, dialect.WELL_KNOWN_ISSUER, kid)
+        issuer_key = self.discovery.cached_key_for(*route) or (yield _key_for(*route))
         valid = validate_token(
             upstream, typ=dialect.TYP_AUTH, key=issuer_key, now=now, leeway=s.token_leeway,
             algorithms=self._jwt_algs, audience=intermediary, max_act_depth=s.max_act_depth,
