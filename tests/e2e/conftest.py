@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlencode
 
 import httpx
@@ -277,6 +277,14 @@ def _resource_app(party: ResourceParty, service: AAuthService) -> ASGIApp:
     return AAuthMiddleware(app, service=service)
 
 
+class ExchangeChain(NamedTuple):
+    agent: AgentParty
+    as1: AuthServerParty
+    as2: AuthServerParty
+    r1: ResourceParty
+    r2: ResourceParty
+
+
 class Parties:
     """Builds and serves the parties of one test; all share one :class:`Clock`."""
 
@@ -331,6 +339,16 @@ class Parties:
         party = ResourceParty(url, key, auth_server.url, downstream, agent)
         self.loopback.serve(url, _resource_app(party, service))
         return party
+
+    def exchange_chain(self) -> ExchangeChain:
+        """The transcript's five parties: Agent 1; AS1; AS2 trusting AS1; Resource 2 under AS2;
+        Resource 1 under AS1, calling Resource 2's ``/data-auth`` downstream."""
+        agent = self.agent()
+        as1 = self.auth_server()
+        as2 = self.auth_server(trust=[as1.url])
+        r2 = self.resource(as2)
+        r1 = self.resource(as1, downstream=f"{r2.url}/data-auth")
+        return ExchangeChain(agent, as1, as2, r1, r2)
 
     def options(self, **overrides: Any) -> ClientOptions:
         values: dict[str, Any] = {"allow_insecure_loopback": True, "clock": self.clock}

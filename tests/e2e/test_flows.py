@@ -64,11 +64,7 @@ def test_consent_without_a_handler_is_reported(parties: Parties) -> None:
 
 
 def test_exchange_across_two_auth_servers(parties: Parties) -> None:
-    agent = parties.agent()
-    as1 = parties.auth_server()
-    as2 = parties.auth_server(trust=[as1.url])
-    r2 = parties.resource(as2)
-    r1 = parties.resource(as1, downstream=f"{r2.url}/data-auth")
+    agent, as1, as2, r1, _r2 = parties.exchange_chain()
     with parties.client(agent.signer()) as client:
         response = client.get(f"{r1.url}/aggregate")
     assert response.status_code == 200, response.text
@@ -120,11 +116,7 @@ def test_cached_token_reuse(parties: Parties) -> None:
 
 
 def test_exchanged_token_is_reused_by_the_intermediary(parties: Parties) -> None:
-    agent = parties.agent()
-    as1 = parties.auth_server()
-    as2 = parties.auth_server(trust=[as1.url])
-    r2 = parties.resource(as2)
-    r1 = parties.resource(as1, downstream=f"{r2.url}/data-auth")
+    agent, as1, as2, r1, _r2 = parties.exchange_chain()
     with parties.client(agent.signer()) as client:
         responses = [client.get(f"{r1.url}/aggregate") for _ in range(3)]
     assert [r.status_code for r in responses] == [200, 200, 200], [r.text for r in responses]

@@ -84,11 +84,7 @@ def test_untrusted_upstream_issuer(parties: Parties) -> None:
 
 
 def test_upstream_audience_is_not_the_intermediary(parties: Parties) -> None:
-    agent = parties.agent()
-    as1 = parties.auth_server()
-    as2 = parties.auth_server(trust=[as1.url])
-    r2 = parties.resource(as2)
-    r1 = parties.resource(as1, downstream=f"{r2.url}/data-auth")
+    agent, as1, as2, r1, r2 = parties.exchange_chain()
     other = parties.resource(as1)
     meant_for_other = parties.auth_token(agent, as1, f"{other.url}/data-auth")  # aud = other, not R1
     rt = parties.resource_token(r1.signer(), f"{r2.url}/data-auth")
@@ -100,11 +96,7 @@ def test_upstream_audience_is_not_the_intermediary(parties: Parties) -> None:
 
 
 def test_replayed_exchange_request(parties: Parties) -> None:
-    agent = parties.agent()
-    as1 = parties.auth_server()
-    as2 = parties.auth_server(trust=[as1.url])
-    r2 = parties.resource(as2)
-    r1 = parties.resource(as1, downstream=f"{r2.url}/data-auth")
+    agent, as1, as2, r1, r2 = parties.exchange_chain()
     upstream = parties.auth_token(agent, as1, f"{r1.url}/data-auth")
     rt = parties.resource_token(r1.signer(), f"{r2.url}/data-auth")
     body = encode_form([("request_type", "exchange"), ("resource_token", rt)])
