@@ -40,7 +40,7 @@ from aauth_core.settings import AAuthSettings, SettingsError
 from .context import SCOPE_KEY, SERVICE_KEY, AAuthHTTPException
 from .user import AAuthUser, credentials_for
 
-__all__ = ["AAuthMiddleware", "ErrorHandler", "DOCUMENT_CACHE_CONTROL"]
+__all__ = ["AAuthMiddleware", "ErrorHandler", "DOCUMENT_CACHE_CONTROL", "replay_body"]
 
 log = logging.getLogger("aauth.starlette")
 
@@ -140,7 +140,7 @@ class AAuthMiddleware:
                     if body is None:
                         return  # the client went away before sending the whole body
                     view = view._replace(body=body)
-                    receive = _replay(body, receive)
+                    receive = replay_body(body, receive)
                 try:
                     verified = await service.averify(view)
                 except AAuthError as exc:
@@ -257,8 +257,9 @@ async def _read_body(receive: Receive, service: AAuthService) -> bytes | None:
             return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that hands the app the buffered body once, then defers to the server."""
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app the buffered body once, then defers to the server
+    (for any ASGI layer that reads the body before the app does)."""
     delivered = False
 
     async def replay() -> Message:

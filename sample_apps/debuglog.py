@@ -12,6 +12,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from aauth_starlette.middleware import replay_body
+
 from .printer import Printer, shorten
 
 __all__ = ["asgi_logger", "wsgi_logger"]
@@ -55,14 +57,6 @@ def asgi_logger(app: ASGIApp, who: str, printer: Printer) -> ASGIApp:
             target += "?" + scope["query_string"].decode("latin-1")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         printer.section(f">>> {who} REQUEST received", _request_lines(scope["method"], target, headers, body))
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
         status = 0
         out_headers: list[tuple[str, str]] = []
@@ -79,7 +73,7 @@ def asgi_logger(app: ASGIApp, who: str, printer: Printer) -> ASGIApp:
                     printer.section(f"<<< {who} RESPONSE", _response_lines(status, out_headers, b"".join(out_body)))
             await send(message)
 
-        await app(scope, replay, capture)
+        await app(scope, replay_body(body, receive), capture)
 
     return logged
 
