@@ -84,14 +84,12 @@ class MemoryReplayCache:
         self._by_second: dict[int, deque[str | bytes]] = {}  # in insertion order
         self._seconds: list[int] = []  # heap of _by_second's keys
 
-    def _forget(self, second: int, key: str | bytes) -> None:
-        if self._expiry.get(key) == second:  # not re-added under a later second since
-            del self._expiry[key]
+    # Each key in _expiry stands in exactly one second's deque (it is added only when absent,
+    # and leaves _expiry only with its deque entry), so dropping either drops both.
 
     def _drop_second(self) -> None:
-        second = heapq.heappop(self._seconds)
-        for key in self._by_second.pop(second):
-            self._forget(second, key)
+        for key in self._by_second.pop(heapq.heappop(self._seconds)):
+            del self._expiry[key]
 
     def _evict(self) -> None:
         _warn_evicting_once()
@@ -99,7 +97,7 @@ class MemoryReplayCache:
             second = self._seconds[0]
             keys = self._by_second[second]
             while keys and len(self._expiry) >= self._max:
-                self._forget(second, keys.popleft())
+                del self._expiry[keys.popleft()]
             if not keys:
                 heapq.heappop(self._seconds)
                 del self._by_second[second]

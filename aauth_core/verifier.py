@@ -129,7 +129,6 @@ class _Prepared:
         return verified
 
 
-_IDENTITY_MEMO_SIZE = 1024
 _WARM_TOKENS_SIZE = 1024
 
 
@@ -191,7 +190,6 @@ class Verifier:
         self._max_age, self._max_future = settings.created_max_age, settings.created_max_future
         self._authority = settings.canonical_authority
         self._leeway = settings.token_leeway
-        self._identities: dict[str, tuple[ValidatedToken, _Identity]] = {}
         self._warm_tokens: dict[str, _WarmToken] = {}
         self._prepared: dict[tuple[str, str], _Prepared] = {}
 
@@ -499,22 +497,14 @@ class Verifier:
         self._warm_tokens[token] = _WarmToken(route, issuer_key, valid.cnf_key, identity, TokenTimes.of(valid.claims))
         return valid.cnf_key, identity
 
-    def _token_identity(self, valid: ValidatedToken, typ: str, iss: str) -> _Identity:
-        """What a validated token says about the caller, derived once per validation
-        result: a warm token comes back from the token cache as the same object."""
-        hit = self._identities.get(valid.raw)
-        if hit is not None and hit[0] is valid:
-            return hit[1]
+    @staticmethod
+    def _token_identity(valid: ValidatedToken, typ: str, iss: str) -> _Identity:
+        """What a validated token says about the caller (kept with the warm token)."""
         claims = valid.claims
         if typ == dialect.TYP_AUTH:
-            identity = _auth_identity(claims, valid.act, issuer=iss, token=valid.raw)
-        else:
-            identity = _Identity(agent=iss.rstrip("/"), agent_delegate=_opt_str(claims.get("sub")), token_type=typ,
-                                 issuer=iss, claims=claims, token=valid.raw)
-        if len(self._identities) >= _IDENTITY_MEMO_SIZE:
-            self._identities.clear()
-        self._identities[valid.raw] = (valid, identity)
-        return identity
+            return _auth_identity(claims, valid.act, issuer=iss, token=valid.raw)
+        return _Identity(agent=iss.rstrip("/"), agent_delegate=_opt_str(claims.get("sub")), token_type=typ,
+                         issuer=iss, claims=claims, token=valid.raw)
 
     def _exchange_flow(self, view: RequestView, intermediary: str, agent_jkt: str) -> _Flow:
         view = self._canonical(view)
