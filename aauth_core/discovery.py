@@ -5,7 +5,13 @@ unauthenticated peer named, so the rules are strict:
 
 * every URL passes :func:`check_url` before a packet is sent (https to public
   addresses only; loopback only behind ``allow_insecure_loopback``);
+* key-discovery URLs carry no query, fragment or userinfo, so a peer cannot
+  make us GET arbitrary endpoints; a host whose fetches fail is asked a few
+  times a minute (``discovery_failed_host_budget``), not once per request;
 * redirects are never followed, bodies are capped at ``discovery_max_bytes``;
+* every value read from a response (``Cache-Control``, ``Content-Length``, the
+  JSON body and its nesting) is read strictly: odd values fall back to
+  defaults or fail as a ``DiscoveryError``, never as a stray exception;
 * a metadata document must name the identifier it was fetched for (protocol A8);
 * keys are looked up per identifier / ``jwks_uri``, never by ``kid`` alone, since
   ``kid``s collide across parties.
@@ -37,6 +43,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from . import dialect
+from ._http_fields import bounded_int, freshness
 from .cache import CachedDocument, KeyCache, MemoryKeyCache
 from .errors import DiscoveryError
 from .keys import KeyError_, PublicKey
@@ -156,6 +163,9 @@ def _precheck(url: str, allow_loopback: bool) -> tuple[str, str | None]:
         raise _blocked("", "URL has no host")
     if "@" in netloc or parsed.userinfo:
         raise _blocked(host, "URL must not carry userinfo")
+    _, colon, port = netloc.rpartition("]")[2].partition(":")
+    if colon and port and not 0 < (bounded_int(port, 65536) or 0) < 65536:  # httpx reads full-width digits
+        raise _blocked(host, "malformed port")
     if "#" in url:
         raise _blocked(host, "URL must not carry a fragment")
     insecure = parsed.scheme == "http"
@@ -299,8 +309,8 @@ class _Body:
         self.host, self.limit = host, limit
         self.chunks: list[bytes] = []
         self.size = 0
-        length = response.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
+        declared = bounded_int(response.headers.get("content-length", ""), limit + 1)
+        if declared is not None and declared > limit:  # a malformed length is ignored: the body is counted
             raise self._too_large()
 
     def _too_large(self) -> DiscoveryError:
@@ -328,19 +338,8 @@ def _ttl(cache_control: str | None, settings: AAuthSettings) -> float:
     needs keys on every request, and refetching per request would turn every
     signed request into an outbound fetch (and a denial-of-service amplifier).
     """
-    low, high = settings.discovery_min_ttl, settings.discovery_max_ttl
-    directives: dict[str, str] = {}
-    for part in (cache_control or "").split(","):
-        name, _, arg = part.partition("=")
-        directives[name.strip().lower()] = arg.strip().strip('"')
-    if "no-store" in directives or "no-cache" in directives:
-        return float(low)
-    ttl: int = settings.discovery_default_ttl
-    for name in ("s-maxage", "max-age"):
-        if directives.get(name, "").isdigit():
-            ttl = int(directives[name])
-            break
-    return float(max(low, min(ttl, high)))
+    return float(freshness(cache_control, default=settings.discovery_default_ttl,
+                           low=settings.discovery_min_ttl, high=settings.discovery_max_ttl))
 
 
 def _validate(need: _Need, value: Mapping[str, Any]) -> None:
@@ -348,13 +347,17 @@ def _validate(need: _Need, value: Mapping[str, Any]) -> None:
     if need.kind == "metadata":
         field = dialect.METADATA_ID_FIELD[need.well_known]
         named = value.get(field)
+        # An origin's empty path and "/" are one URL (RFC 3986 §6.2.3): the only normalising here.
         if not isinstance(named, str) or _strip_slash(named) != _strip_slash(need.identifier):
             raise DiscoveryError(
                 f"metadata from {_host_of(need.url)}: '{field}' does not match the identifier it was fetched for",
                 code="metadata_mismatch",
             )
         jwks_uri = value.get("jwks_uri")
-        parts = urlsplit(jwks_uri) if isinstance(jwks_uri, str) else None
+        try:
+            parts = urlsplit(jwks_uri) if isinstance(jwks_uri, str) else None
+        except ValueError:  # "https://[::1": unparseable
+            parts = None
         if parts is None or parts.scheme not in ("https", "http") or not parts.netloc:
             raise DiscoveryError(
                 f"metadata from {_host_of(need.url)}: 'jwks_uri' is not a URL", code="invalid_metadata"
@@ -371,12 +374,38 @@ def _decode(need: _Need, body: bytes, host: str) -> Mapping[str, Any]:
             raise DiscoveryError(f"document from {host} is not UTF-8 text", code=_FAILED) from None
     code = "invalid_jwks" if need.kind == "jwks" else "invalid_metadata"
     try:
-        value = json.loads(body)
-    except (ValueError, RecursionError):
+        value = json.loads(body, parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # also digits past int's limit, bad UTF-8
         raise DiscoveryError(f"document from {host} is not valid JSON", code=code) from None
     if not isinstance(value, dict):
         raise DiscoveryError(f"document from {host} is not a JSON object", code=code)
+    if _deeper_than(value, _MAX_DEPTH):
+        raise DiscoveryError(f"document from {host} is nested too deeply", code=code)
     return value
+
+
+_MAX_DEPTH = 32
+"""Metadata and JWKS documents are a few levels deep; deeper ones are refused so that
+no later consumer (a cache that serialises them, a caller walking them) meets a
+structure that exhausts the stack."""
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN / Infinity: Python's extension, not RFC 8259
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether containers nest more than ``limit`` deep (iterative: no recursion to exhaust)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _import_keys(value: Mapping[str, Any]) -> tuple[PublicKey, ...]:
@@ -430,6 +459,60 @@ class _LockTable:
                     del self._async[slot]
 
 
+class _HostBudget:
+    """Fetches per host, as a token bucket of ``size`` that refills over ``window`` seconds.
+
+    A fetch takes a token and a good document gives it back, so only failed fetches
+    (and ones still in flight) spend the budget: a flood of distinct URLs on a host
+    that answers 404 costs ``size`` fetches, then ``size`` a window, while a host
+    serving many good documents (many agents on one platform) is never limited.
+    Keyed by host, not origin, so other ports do not buy more.  Memory is bounded:
+    full buckets are dropped when the table fills, then the oldest quarter.
+    """
+
+    def __init__(self, size: int, window: float = 60.0, max_hosts: int = 4096) -> None:
+        self._size, self._rate, self._max = float(size), size / window, max_hosts
+        self._lock = threading.Lock()
+        self._hosts: dict[str, list[float]] = {}  # host -> [tokens, as of]
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+    def _tokens(self, entry: list[float], now: float) -> float:
+        return min(self._size, entry[0] + max(0.0, now - entry[1]) * self._rate)
+
+    def take(self, host: str, now: float) -> bool:
+        with self._lock:
+            entry = self._hosts.get(host)
+            if entry is None:
+                if len(self._hosts) >= self._max:
+                    self._prune(now)
+                self._hosts[host] = [self._size - 1, now]
+                return True
+            tokens = self._tokens(entry, now)
+            allowed = tokens >= 1
+            entry[0], entry[1] = tokens - 1 if allowed else tokens, now
+            return allowed
+
+    def give_back(self, host: str, now: float) -> None:
+        with self._lock:
+            entry = self._hosts.get(host)
+            if entry is None:
+                return
+            tokens = self._tokens(entry, now) + 1
+            if tokens >= self._size:
+                del self._hosts[host]
+            else:
+                entry[0], entry[1] = tokens, now
+
+    def _prune(self, now: float) -> None:
+        for host in [h for h, e in self._hosts.items() if self._tokens(e, now) >= self._size]:
+            del self._hosts[host]
+        if len(self._hosts) >= self._max:
+            for host in list(self._hosts)[: max(1, self._max // 4)]:
+                del self._hosts[host]
+
+
 # --------------------------------------------------------------------------- Discovery
 
 
@@ -443,7 +526,7 @@ class Discovery:
     are served without any network or SSRF check.  A text document (for
     :meth:`fetch_text`) is given there as ``{"text": "..."}``.  ``resolver`` maps a
     host name to IP address strings for the SSRF guard.  ``clock`` drives cache
-    freshness and the unknown-``kid`` refetch rate limit.
+    freshness, the unknown-``kid`` refetch rate limit and the per-host fetch budget.
     """
 
     def __init__(
@@ -471,6 +554,7 @@ class Discovery:
         self._last_forced: dict[str, float] = {}
         self._keysets: OrderedDict[str, tuple[Mapping[str, Any], tuple[PublicKey, ...]]] = OrderedDict()
         self._key_memo: dict[tuple[str | None, ...], tuple[PublicKey, float]] = {}
+        self._host_budget = _HostBudget(settings.discovery_failed_host_budget)
 
     # ----------------------------------------------------------------- public API
 
@@ -685,9 +769,20 @@ class Discovery:
             return True
 
     def _refresh_flow(self, need: _Need) -> Generator[_Op, Any, _Got]:
-        """Check, fetch, parse and store one document; fall back to a stale copy on failure."""
+        """Check, fetch, parse and store one document; fall back to a stale copy on failure.
+
+        Runs only when no usable copy is cached, so the URL checks and the host
+        budget cost nothing on the warm path.  A fetch spends a token of its host's
+        budget (:class:`_HostBudget`) and only a good document gives it back.
+        """
         allow = self.settings.allow_insecure_loopback
         host, name = _precheck(need.url, allow)
+        if "?" in need.url:  # any path is the peer's to name, but not a GET with parameters
+            raise _blocked(host, "key discovery URLs must not carry a query")
+        budget_key = host.rstrip(".")
+        if not self._host_budget.take(budget_key, self._clock()):
+            limited = DiscoveryError(f"fetching from {host} is rate-limited after failed fetches", code=_FAILED)
+            return self._stale_or_raise(need, host, limited)
         try:
             if name is not None:
                 addresses = yield _Resolve(name)
@@ -696,6 +791,7 @@ class Discovery:
             response: _Response = yield _Fetch(need.url, host, limit)
         except DiscoveryError as exc:
             if exc.code == _BLOCKED:
+                self._host_budget.give_back(budget_key, self._clock())  # no request was sent
                 raise
             return self._stale_or_raise(need, host, exc)
         if response.status != 200:
@@ -709,6 +805,7 @@ class Discovery:
         except DiscoveryError as exc:
             return self._stale_or_raise(need, host, exc)
         now = self._clock()
+        self._host_budget.give_back(budget_key, now)
         fresh_until = now + _ttl(response.cache_control, self.settings)
         stale_until = max(fresh_until, now + self.settings.discovery_stale_ttl)
         doc = CachedDocument(value, now, fresh_until, stale_until)
