@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeGuard
 
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey
@@ -40,12 +40,16 @@ __all__ = [
     "Actor",
     "MAX_TOKEN_LENGTH",
     "MAX_JSON_DEPTH",
+    "MAX_LIFETIME",
+    "MAX_NUMERIC_DATE",
     "UnverifiedToken",
     "ValidatedToken",
     "VerifiedTokenCache",
     "TokenTimes",
     "build_act",
     "check_token_times",
+    "is_lifetime",
+    "is_numeric_date",
     "jwt_algorithms_for",
     "mint_agent_token",
     "mint_auth_token",
@@ -58,6 +62,15 @@ __all__ = [
 MAX_TOKEN_LENGTH: Final = 16 * 1024
 #: Deepest JSON nesting accepted in a header or payload; guards the parser and ``act`` walking.
 MAX_JSON_DEPTH: Final = 32
+#: The latest NumericDate (``exp``/``iat``/``nbf``) accepted: 9999-12-31T23:59:59Z.  Anything
+#: later, negative, non-finite, boolean or non-numeric is ``malformed_token``.
+MAX_NUMERIC_DATE: Final = 253_402_300_799
+#: The longest lifetime (seconds) minted, configured or accepted as ``expires_in``: 100 years.
+MAX_LIFETIME: Final = 100 * 366 * 86_400
+# I-JSON (RFC 7493 §2.2): the integers an IEEE double holds exactly.  Token JSON outside
+# this range is refused at the parse, before any arithmetic can overflow.
+_MAX_SAFE_INTEGER: Final = 2**53 - 1
+_MAX_SAFE_DIGITS: Final = len(str(_MAX_SAFE_INTEGER))
 
 # JWS algorithms this module can ever verify, by key type (PublicKey.alg).  Anything
 # else (none, HS*, RS*, ...) is refused at step 2 regardless of the caller's list.
@@ -200,6 +213,27 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
+class _NumberRangeError(ValueError):
+    pass
+
+
+def _parse_int(text: str) -> int:
+    # Length first: int() of a long digit string is costly (and raises beyond 4300 digits).
+    if len(text) > _MAX_SAFE_DIGITS + 1:
+        raise _NumberRangeError(text)
+    value = int(text)
+    if not -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
+        raise _NumberRangeError(text)
+    return value
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)  # "1e400" is inf here, which JSON cannot mean
+    if not math.isfinite(value):
+        raise _NumberRangeError(text)
+    return value
+
+
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _JSON_BRACKET = re.compile(r"[\[\]{}]")
 
@@ -227,9 +261,12 @@ def _decode_json_object(segment: str, what: str) -> Mapping[str, Any]:
     if _too_deep(text, MAX_JSON_DEPTH):
         raise _error("malformed_token", f"token {what} JSON is nested too deeply")
     try:
-        value = json.loads(text, object_pairs_hook=_frozen_object, parse_constant=_reject_constant)
+        value = json.loads(text, object_pairs_hook=_frozen_object, parse_constant=_reject_constant,
+                           parse_int=_parse_int, parse_float=_parse_float)
     except _DuplicateMemberError as exc:
         raise _error("malformed_token", f"token {what} repeats the member {_show(exc.args[0])}") from None
+    except _NumberRangeError:
+        raise _error("malformed_token", f"token {what} has a number outside the I-JSON range") from None
     except (ValueError, RecursionError):
         raise _error("malformed_token", f"token {what} is not valid JSON") from None
     if not isinstance(value, Mapping):
@@ -282,8 +319,8 @@ def _merge_extra(claims: dict[str, Any], extra: Mapping[str, Any] | None) -> Non
 
 
 def _check_lifetime(lifetime: int) -> None:
-    if not isinstance(lifetime, int) or isinstance(lifetime, bool) or lifetime <= 0:
-        raise ValueError("lifetime must be a positive number of seconds")
+    if not isinstance(lifetime, int) or isinstance(lifetime, bool) or not 0 < lifetime <= MAX_LIFETIME:
+        raise ValueError(f"lifetime must be a positive whole number of seconds, at most {MAX_LIFETIME}")
 
 
 def _audience(aud: str | Sequence[str]) -> str | list[str]:
@@ -626,12 +663,28 @@ def _verify_signature(raw: str, alg: str, key: PublicKey) -> None:
         raise _error("invalid_token_signature", "token signature does not verify") from None
 
 
+def is_numeric_date(value: object) -> TypeGuard[int | float]:
+    """An RFC 7519 NumericDate we accept: an int (never a bool) or a float, 0..:data:`MAX_NUMERIC_DATE`.
+
+    Compared without converting to float, so a 400-digit integer is refused rather than
+    overflowing; NaN fails every comparison.
+    """
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and 0 <= value <= MAX_NUMERIC_DATE)
+
+
+def is_lifetime(value: object) -> TypeGuard[int | float]:
+    """A lifetime in seconds from another party (``expires_in``): a number, 0 < value <= :data:`MAX_LIFETIME`."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= MAX_LIFETIME
+
+
 def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
     if name not in claims:
         return None
     value = claims[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _error("malformed_token", f"claim '{name}' must be a number")
+    # is_numeric_date(), inlined: this runs on every warm validation
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_NUMERIC_DATE:
+        raise _error("malformed_token", f"claim '{name}' must be a NumericDate (seconds, 0 to year 9999)")
     return value
 
 
@@ -649,8 +702,8 @@ def _string_claim(claims: Mapping[str, Any], name: str, *, required: bool) -> st
 def _audiences(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
-        return value
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
     raise _error("malformed_token", "claim 'aud' must be a string or a non-empty array of strings")
 
 

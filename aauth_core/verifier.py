@@ -180,8 +180,9 @@ class Verifier:
         self.resource = resource
         self.token_cache = token_cache if token_cache is not None else VerifiedTokenCache()
         self._jwt_algs = jwt_algorithms_for(settings.algorithms)
-        # Settings are frozen: what every request consults is looked up once, here.
-        self._trusted = frozenset(i.rstrip("/") for i in settings.trusted_issuers)
+        # Settings are frozen: what every request consults is looked up once, here.  Issuers
+        # are compared exactly (RFC 8414 §3.3, RFC 9207): settings normalised them at load.
+        self._trusted = frozenset(settings.trusted_issuers)
         self._schemes = frozenset(settings.schemes)
         self._algorithms = frozenset(settings.algorithms)
         self._bases = tuple(settings.signature_bases)
@@ -464,7 +465,7 @@ class Verifier:
             raise TokenError("token needs string 'iss' and 'kid'", code="malformed_token")
         s = self.settings
         if typ == dialect.TYP_AUTH:
-            if iss.rstrip("/") not in self._trusted:
+            if iss not in self._trusted:
                 raise TokenError("auth token issuer is not trusted here", code="untrusted_issuer")
             if s.resource_id is None:
                 raise TokenError("this server has no resource_id to check 'aud' against", code="invalid_audience")
@@ -478,13 +479,13 @@ class Verifier:
         elif typ == dialect.TYP_AGENT:
             route = (iss, dialect.WELL_KNOWN_AGENT, kid)
             issuer_key = self.discovery.cached_key_for(*route) or (yield _key_for(*route))
+            # ``aud`` is optional in an agent token; when present (a string or an array,
+            # RFC 7519 §4.1.3) it must name this server exactly.
             valid = validate_token(
                 unverified, typ=dialect.TYP_AGENT, key=issuer_key, now=now, leeway=s.token_leeway,
-                algorithms=self._jwt_algs, max_act_depth=s.max_act_depth, cache=self.token_cache,
+                algorithms=self._jwt_algs, audience=s.resource_id, max_act_depth=s.max_act_depth,
+                cache=self.token_cache,
             )
-            aud = valid.claims.get("aud")
-            if aud is not None and s.resource_id is not None and not _aud_contains(aud, s.resource_id):
-                raise TokenError("agent token is not meant for this server", code="invalid_audience")
         else:
             raise TokenError(
                 f"a Signature-Key JWT must be an agent+jwt or auth+jwt, not {typ!r}", code="wrong_token_type"
@@ -521,7 +522,7 @@ class Verifier:
         iss, kid = upstream.claims.get("iss"), upstream.header.get("kid")
         if not isinstance(iss, str) or not isinstance(kid, str):
             raise TokenError("upstream token needs string 'iss' and 'kid'", code="malformed_token")
-        if iss.rstrip("/") not in self._trusted:
+        if iss not in self._trusted:
             raise TokenError("upstream auth server is not trusted", code="untrusted_issuer")
         route: _KeyRoute = (iss, dialect.WELL_KNOWN_ISSUER, kid)
         issuer_key = self.discovery.cached_key_for(*route) or (yield _key_for(*route))
@@ -562,11 +563,6 @@ class Verifier:
 
 def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _aud_contains(aud: Any, expected: str) -> bool:
-    values = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-    return any(isinstance(v, str) and v.rstrip("/") == expected.rstrip("/") for v in values)
 
 
 def _auth_identity(claims: Mapping[str, Any], act: tuple[Any, ...], *, issuer: str, token: str) -> _Identity:

@@ -28,7 +28,7 @@ from .. import dialect
 from ..discovery import Resolver, check_url
 from ..errors import AAuthError, DiscoveryError, HeaderError, TokenEndpointError
 from ..headers import AgentAuthChallenge, parse_agent_auth
-from ..tokens import peek
+from ..tokens import is_lifetime, is_numeric_date, peek
 from .interaction import (
     InteractionHandler,
     consent_url,
@@ -293,7 +293,7 @@ class FlowEngine:
     # ------------------------------------------------------------------ auth server
 
     def _obtain(self, challenge: AgentAuthChallenge, resource: str, make_request: RequestFactory) -> Flow:
-        auth_server = (challenge.auth_server or "").rstrip("/")
+        auth_server = challenge.auth_server or ""  # the issuer identifier, kept exactly as named
         resource_token = challenge.resource_token or ""
         meta = yield from self._issuer_metadata(auth_server, make_request)
         endpoint = _endpoint(meta, "agent_token_endpoint", self.options)
@@ -348,7 +348,9 @@ class FlowEngine:
         cached = self._metadata.get(auth_server)
         if cached is not None and cached[0] > now:
             return cached[1]
-        url = f"{auth_server}/.well-known/{dialect.WELL_KNOWN_ISSUER}"
+        # RFC 8414 §3.1: a terminating "/" is dropped to build the URL, never to compare (§3.3).
+        base = auth_server[:-1] if auth_server.endswith("/") else auth_server
+        url = f"{base}/.well-known/{dialect.WELL_KNOWN_ISSUER}"
         request = make_request("GET", url, {"Accept": "application/json"}, None)
         response = yield request
         if redirected(request, response):
@@ -358,7 +360,7 @@ class FlowEngine:
                                  code="discovery_failed")
         doc = _json_object(response.content, DiscoveryError, "discovery_failed", "auth server metadata")
         issuer = doc.get(dialect.METADATA_ID_FIELD[dialect.WELL_KNOWN_ISSUER])
-        if not isinstance(issuer, str) or issuer.rstrip("/") != auth_server:
+        if not isinstance(issuer, str) or issuer != auth_server:
             raise DiscoveryError("auth server metadata names a different issuer than the challenge",
                                  code="issuer_mismatch")
         self._metadata[auth_server] = (now + self.options.metadata_ttl, doc)
@@ -394,14 +396,24 @@ class FlowEngine:
             raise TokenEndpointError("the token response carries no auth_token", code="invalid_token_response")
         now = self.options.clock()
         expires: list[float] = []
+        # Numbers from the auth server are checked before any arithmetic: a 400-digit
+        # expires_in or exp would otherwise raise OverflowError, NaN would never expire.
         expires_in = data.get("expires_in")
-        if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and expires_in > 0:
+        if expires_in is not None:
+            if not is_lifetime(expires_in):
+                raise TokenEndpointError("the token response's expires_in is not a positive number of seconds "
+                                         "in range", code="invalid_token_response")
             expires.append(now + expires_in)
         try:
-            exp = peek(auth_token).claims.get("exp")
+            claims = peek(auth_token).claims
         except AAuthError:
-            raise TokenEndpointError("the auth token is not a JWT", code="invalid_token_response") from None
-        if isinstance(exp, (int, float)) and not isinstance(exp, bool):
+            raise TokenEndpointError("the auth token is not a well-formed JWT",
+                                     code="invalid_token_response") from None
+        if "exp" in claims:
+            exp = claims["exp"]
+            if not is_numeric_date(exp):
+                raise TokenEndpointError("the auth token's exp is not a NumericDate in range",
+                                         code="invalid_token_response")
             expires.append(float(exp))
         refresh = data.get("refresh_token")
         token = CachedToken(
@@ -471,9 +483,13 @@ def _endpoint(meta: Mapping[str, Any], name: str, options: ClientOptions) -> str
     return value
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
 def _json_object(content: bytes, error: type[AAuthError], code: str, what: str) -> dict[str, Any]:
-    try:
-        doc = json.loads(content)
+    try:  # NaN/Infinity are not JSON; ints beyond 4300 digits raise ValueError
+        doc = json.loads(content, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):  # a hostile server's nesting bomb included
         raise error(f"{what} is not JSON", code=code) from None
     if not isinstance(doc, dict):
