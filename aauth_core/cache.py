@@ -3,7 +3,8 @@
 Both are ``typing.Protocol``s so a deployment can plug in a shared store (Redis,
 memcached) without subclassing anything; the in-memory versions here are the
 defaults for a single process.  Both are bounded: an attacker must not be able to
-grow them without limit.
+grow them without limit.  A full replay cache refuses new requests (503) rather
+than forget an entry early, which would make its request replayable.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NoReturn, Protocol, runtime_checkable
+
+from .errors import CacheUnavailable
 
 __all__ = [
     "CachedDocument",
@@ -36,7 +39,9 @@ class ReplayCache(Protocol):
     def add(self, key: str, expires_at: float) -> bool:
         """Record ``key`` until ``expires_at`` (unix seconds), atomically.
 
-        True if ``key`` was new; False if it is already present and unexpired.
+        True if ``key`` was new; False if it is already present and unexpired.  A key
+        must never be forgotten before ``expires_at``: a store that cannot record it
+        raises :class:`~aauth_core.errors.CacheUnavailable` instead (fail closed).
         """
         ...
 
@@ -45,31 +50,26 @@ class ReplayCache(Protocol):
         ...
 
 
-_evict_warned = False
-_evict_warned_lock = threading.Lock()
-
-
-def _warn_evicting_once() -> None:
-    global _evict_warned
-    with _evict_warned_lock:
-        if _evict_warned:
-            return
-        _evict_warned = True
-    logger.warning(
-        "aauth replay cache is full of unexpired entries; evicting the oldest "
-        "(raise replay_cache_size or use a shared cache)"
-    )
+#: While it keeps refusing, a full replay cache logs at most once per this many seconds.
+_FULL_WARNING_INTERVAL = 60.0
 
 
 class MemoryReplayCache:
-    """In-process, thread-safe, bounded replay cache.
+    """In-process, thread-safe, bounded replay cache that never forgets an entry early.
 
     Entries are filed under the whole second they expire in, rounded up so that
     none leaves early: expiry drops a second's entries together, and a request
-    costs a dictionary write and an append rather than a heap push.  When the
-    cache is full of unexpired entries, the entries closest to expiry (with equal
-    windows: the oldest) are evicted, which re-opens a small replay window for
-    them; that is logged once per process because it means the cache is undersized.
+    costs a dictionary write and an append rather than a heap push.
+
+    No entry is ever dropped before it expires, to make room or otherwise: anyone can
+    sign requests with fresh ``hwk`` keys for free, and an evicted entry is a request
+    that can be replayed.  When ``max_entries`` unexpired entries are held, :meth:`add`
+    refuses every new key with :class:`~aauth_core.errors.CacheUnavailable` (503
+    ``cache_unavailable``) carrying ``Retry-After``: the seconds until the oldest entry
+    expires (at least 1).  A key it holds is still reported as seen.  The refusals are
+    logged at WARNING on ``aauth.core`` at most once a minute, with counts only.  Size
+    it for the peak rate of signed requests times the longest time an entry is kept
+    (with the verifier: ``created_max_age + created_max_future + 1`` seconds).
 
     Keys are strings or bytes (the verifier files signatures by their bytes).
     """
@@ -83,6 +83,8 @@ class MemoryReplayCache:
         self._expiry: dict[str | bytes, int] = {}  # key -> the second it expires in
         self._by_second: dict[int, deque[str | bytes]] = {}  # in insertion order
         self._seconds: list[int] = []  # heap of _by_second's keys
+        self._refused = 0  # refusals since the last warning
+        self._warn_after = -math.inf
 
     # Each key in _expiry stands in exactly one second's deque (it is added only when absent,
     # and leaves _expiry only with its deque entry), so dropping either drops both.
@@ -90,17 +92,6 @@ class MemoryReplayCache:
     def _drop_second(self) -> None:
         for key in self._by_second.pop(heapq.heappop(self._seconds)):
             del self._expiry[key]
-
-    def _evict(self) -> None:
-        _warn_evicting_once()
-        while len(self._expiry) >= self._max and self._seconds:
-            second = self._seconds[0]
-            keys = self._by_second[second]
-            while keys and len(self._expiry) >= self._max:
-                del self._expiry[keys.popleft()]
-            if not keys:
-                heapq.heappop(self._seconds)
-                del self._by_second[second]
 
     def add(self, key: str | bytes, expires_at: float) -> bool:
         now = self._clock()
@@ -112,14 +103,38 @@ class MemoryReplayCache:
             if key in self._expiry:
                 return False
             if len(self._expiry) >= self._max:
-                self._evict()
-            keys = self._by_second.get(second)
-            if keys is None:
-                keys = self._by_second[second] = deque()
-                heapq.heappush(seconds, second)
-            keys.append(key)
-            self._expiry[key] = second
-            return True
+                retry_after, warn = self._refusal(now)
+            else:
+                keys = self._by_second.get(second)
+                if keys is None:
+                    keys = self._by_second[second] = deque()
+                    heapq.heappush(seconds, second)
+                keys.append(key)
+                self._expiry[key] = second
+                return True
+        self._refuse(retry_after, warn)
+
+    def _refusal(self, now: float) -> tuple[int, int]:
+        """Under the lock, full: seconds until the oldest entry expires, and how many
+        refusals to report now (0: a warning went out less than a minute ago)."""
+        retry_after = max(1, math.ceil(self._seconds[0] - now))
+        self._refused += 1
+        if now < self._warn_after:
+            return retry_after, 0
+        refused, self._refused = self._refused, 0
+        self._warn_after = now + _FULL_WARNING_INTERVAL
+        return retry_after, refused
+
+    def _refuse(self, retry_after: int, warn: int) -> NoReturn:
+        if warn:
+            logger.warning(
+                "aauth replay cache is full (%d unexpired entries): refused %d signed request(s) with 503 "
+                "cache_unavailable, the oldest entry expires in %d s; raise replay_cache_size to the peak "
+                "requests per second times (created_max_age + created_max_future + 1), or use a shared "
+                "cache_url", self._max, warn, retry_after,
+            )
+        raise CacheUnavailable("the replay cache is full; try again later",
+                               extra_headers={"Retry-After": str(retry_after)})
 
     async def aadd(self, key: str | bytes, expires_at: float) -> bool:
         return self.add(key, expires_at)

@@ -21,6 +21,16 @@ The two caches fail differently, on purpose:
   round trip, and on a Redis error carries on with the local level alone (logging
   once per outage, retrying Redis after ``retry_after`` seconds).
 
+**Nothing leaves early.**  Each entry's TTL is exactly the rest of its signature's
+window, so Redis forgets it only once a replay would be refused as stale anyway.
+Redis itself can drop keys earlier only by eviction: when ``maxmemory`` is set and a
+``maxmemory-policy`` other than ``noeviction`` is configured (``volatile-*`` policies
+pick exactly keys with a TTL, like these).  Use ``noeviction`` (Redis's default) for
+the replay database: a full Redis then refuses the ``SET``, and the cache fails closed
+like any other Redis error.  The first successful write reads the server's
+``maxmemory`` settings and logs a warning on ``aauth.core`` if eviction is possible
+(servers that disable ``CONFIG`` are not checked).
+
 The TTL is computed from the injected clock (``expires_at - clock()``) rather than
 sent as an absolute ``PXAT``: the window then follows the same clock that checked
 ``created``, and a Redis host whose clock is ahead cannot silently expire entries
@@ -33,6 +43,7 @@ pooled connection that went stale).  ``redis`` is an optional dependency (the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -135,6 +146,7 @@ class RedisReplayCache:
         )
         self._lock = threading.Lock()
         self._down = False
+        self._policy_checked = False
 
     def _name(self, key: str) -> str:
         return key if key.startswith(self.prefix) else self.prefix + key
@@ -145,6 +157,8 @@ class RedisReplayCache:
         except RedisError as exc:
             return self._unavailable(exc)
         self._up()
+        if not self._policy_checked:
+            self._check_eviction_policy()
         return bool(stored)
 
     async def aadd(self, key: str, expires_at: float) -> bool:
@@ -156,6 +170,10 @@ class RedisReplayCache:
         except RedisError as exc:
             return self._unavailable(exc)
         self._up()
+        if not self._policy_checked:
+            self._policy_checked = True
+            with contextlib.suppress(RedisError):  # CONFIG is often disabled on managed Redis
+                _warn_if_evicting(await client.config_get("maxmemory*"))
         return bool(stored)
 
     def _aclient(self) -> aredis.Redis | None:
@@ -170,6 +188,11 @@ class RedisReplayCache:
                 client = async_redis_client(self._url, timeout=self._timeout, connect_timeout=self._connect_timeout)
                 self._async_clients[loop] = client
             return client
+
+    def _check_eviction_policy(self) -> None:
+        self._policy_checked = True
+        with contextlib.suppress(RedisError):  # CONFIG is often disabled on managed Redis
+            _warn_if_evicting(self._client.config_get("maxmemory*"))
 
     def _unavailable(self, exc: RedisError) -> bool:
         with self._lock:
@@ -201,6 +224,17 @@ class RedisReplayCache:
     def close(self) -> None:
         """Close the blocking client (async clients close with their event loops)."""
         self._client.close()
+
+
+def _warn_if_evicting(config: Mapping[Any, Any]) -> None:
+    """Warn when this Redis may evict replay entries before their TTL (see the module notes)."""
+    values = {(k.decode() if isinstance(k, bytes) else str(k)): (v.decode() if isinstance(v, bytes) else str(v))
+              for k, v in config.items()}
+    policy, limit = values.get("maxmemory-policy", "noeviction"), values.get("maxmemory", "0")
+    if policy != "noeviction" and limit != "0":
+        logger.warning("replay cache: Redis has maxmemory-policy %s with maxmemory set, so it may evict replay "
+                       "entries before they expire (a replay window); use maxmemory-policy noeviction for "
+                       "this database", policy)
 
 
 class RedisKeyCache:

@@ -30,7 +30,7 @@ from .headers import (
     format_signature,
     format_signature_input,
 )
-from .keys import PublicKey, SigningKey
+from .keys import PublicKey, SigningKey, is_high_s
 from .request import Headers, RequestView, canonical_authority
 
 __all__ = [
@@ -222,13 +222,19 @@ def signature_base(view: RequestView, params: SignatureParams, *, base: Base = "
 def verify_signature(
     view: RequestView, params: SignatureParams, signature: bytes, key: PublicKey, *, base: Base = "rfc9421"
 ) -> None:
-    """Raise unless ``signature`` is ``key``'s signature over the request's base."""
+    """Raise unless ``signature`` is ``key``'s signature over the request's base.
+
+    ECDSA P-256 signatures must be low-S (see :data:`~aauth_core.keys.P256_ORDER`): the
+    high-S twin of a signature is refused, so it cannot pass the replay cache as new."""
     if params.alg is not None and params.alg != key.httpsig_alg:
         raise SignatureError(
             f"signature 'alg' {params.alg!r} does not match the key ({key.httpsig_alg})",
             code="unsupported_algorithm",
         )
     if not key.verify(signature, signature_base(view, params, base=base)):
+        if key.alg == "p256" and is_high_s(signature):  # a malleated twin, or a signer that does not normalise
+            raise SignatureError("ECDSA signature is not in low-S form (s > n/2); only low-S signatures are "
+                                 "accepted", code="invalid_signature")
         raise SignatureError("HTTP message signature does not verify", code="invalid_signature")
 
 

@@ -34,10 +34,12 @@ from .errors import AAuthError
 __all__ = [
     "KeyAlg",
     "KeyError_",
+    "P256_ORDER",
     "PublicKey",
     "SigningKey",
     "b64url_decode",
     "b64url_encode",
+    "is_high_s",
     "jwk_thumbprint",
     "jwks_document",
     "load_signing_key",
@@ -87,9 +89,25 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     return b64url_encode(hashlib.sha256(encoded).digest())
 
 
-def _raw_to_der_p256(signature: bytes) -> bytes:
+#: The order of the P-256 group.  ECDSA is malleable: when ``(r, s)`` verifies, so does
+#: ``(r, n - s)``, a second encoding of the same signature.  Only the low-S form
+#: (``s <= n/2``) is accepted and emitted, so each signature has one byte string and a
+#: replay cache keyed on signature bytes cannot be bypassed by re-encoding one.
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_P256_HALF_ORDER = P256_ORDER // 2
+
+
+def is_high_s(signature: bytes) -> bool:
+    """True for a raw 64-byte P-256 ``r||s`` signature whose ``s`` exceeds ``n/2`` (never accepted)."""
+    return len(signature) == 64 and int.from_bytes(signature[32:], "big") > _P256_HALF_ORDER
+
+
+def _raw_to_der_p256(signature: bytes) -> bytes | None:
+    """DER for ``cryptography``, or ``None`` for a high-S signature (refused, see :data:`P256_ORDER`)."""
     r = int.from_bytes(signature[:32], "big")
     s = int.from_bytes(signature[32:], "big")
+    if s > _P256_HALF_ORDER:
+        return None
     return encode_dss_signature(r, s)
 
 
@@ -130,14 +148,17 @@ class PublicKey:
         return self._httpsig_alg
 
     def verify(self, signature: bytes, message: bytes) -> bool:
-        """True when ``signature`` (raw, as HTTP signatures carry it) is valid."""
+        """True when ``signature`` (raw, as HTTP signatures carry it) is valid.
+
+        P-256 signatures must be 64 bytes ``r||s`` in low-S form (:func:`is_high_s`)."""
         try:
             if self._alg == "ed25519":
                 self.key.verify(signature, message)  # type: ignore[call-arg]
             else:
-                if len(signature) != 64:
+                der = _raw_to_der_p256(signature) if len(signature) == 64 else None
+                if der is None:
                     return False
-                self.key.verify(_raw_to_der_p256(signature), message, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg]
+                self.key.verify(der, message, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg]
         except InvalidSignature:
             return False
         return True
@@ -256,10 +277,15 @@ class SigningKey:
         return dict(self.public.jwk)
 
     def sign(self, message: bytes) -> bytes:
-        """Raw signature bytes (Ed25519: 64 bytes; P-256: r||s, 64 bytes, RFC 9421 §3.3.4)."""
+        """Raw signature bytes (Ed25519: 64 bytes; P-256: r||s, 64 bytes, RFC 9421 §3.3.4).
+
+        P-256 signatures are normalised to low-S (``cryptography`` returns either form),
+        the only form :meth:`PublicKey.verify` accepts."""
         if isinstance(self.private, ed25519.Ed25519PrivateKey):
             return self.private.sign(message)
         r, s = decode_dss_signature(self.private.sign(message, ec.ECDSA(hashes.SHA256())))
+        if s > _P256_HALF_ORDER:
+            s = P256_ORDER - s
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
     def private_jwk(self) -> dict[str, Any]:

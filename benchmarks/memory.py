@@ -6,7 +6,8 @@ Run in a fresh process per part (the driver starts them).  Replay cache: a verif
 the default in-memory replay cache (``replay_cache_size`` at its default)
 verifies ``--requests`` distinct ``hwk`` requests, all inside one ``created``
 window (the worst case: no entry expires), sampling RSS as it goes; it must
-plateau once the cache is full.  Key cache: discovery of ``--issuers`` distinct
+plateau once the cache is full (from then on it refuses new requests with 503
+``cache_unavailable`` rather than forget an unexpired entry).  Key cache: discovery of ``--issuers`` distinct
 agent identifiers (metadata + JWKS each, served in memory).
 """
 
@@ -21,6 +22,7 @@ import httpx
 
 from aauth_core import dialect
 from aauth_core.discovery import Discovery
+from aauth_core.errors import CacheUnavailable
 from aauth_core.keys import SigningKey, jwks_document
 from aauth_core.request import RequestView
 from aauth_core.settings import AAuthSettings
@@ -35,16 +37,22 @@ DEFAULT_REPLAY_SIZE: int = AAuthSettings.__dataclass_fields__["replay_cache_size
 
 
 def replay(n: int) -> dict[str, Any]:
-    logging.getLogger("aauth").setLevel(logging.ERROR)  # the "cache full, evicting" warning is expected here
+    logging.getLogger("aauth").setLevel(logging.ERROR)  # the "replay cache is full" warning is expected here
     p = Parties()
     settings = p.settings(replay_cache_size=DEFAULT_REPLAY_SIZE)
     verifier = Verifier(settings, discovery=p.discovery(settings), clock=lambda: NOW)
     cache: Any = verifier.replay_cache
 
+    refused = 0
+
     def one(i: int) -> None:
+        nonlocal refused
         url = f"{RESOURCE}/data?i={i}"
         headers, _ = p.sign("GET", url, "hwk")
-        verifier.verify(RequestView.from_url("GET", url, headers))
+        try:
+            verifier.verify(RequestView.from_url("GET", url, headers))
+        except CacheUnavailable:  # full of unexpired entries: refused, nothing evicted
+            refused += 1
 
     for i in range(100):
         one(-i - 1)
@@ -56,7 +64,8 @@ def replay(n: int) -> dict[str, Any]:
         if (i + 1) % step == 0:
             samples.append((i + 1, len(cache), rss_bytes()))
     full = next((s for s in samples if s[1] >= DEFAULT_REPLAY_SIZE), samples[-1])
-    return {"requests": n, "capacity": DEFAULT_REPLAY_SIZE, "entries": len(cache), "base_rss": base,
+    return {"requests": n, "capacity": DEFAULT_REPLAY_SIZE, "entries": len(cache), "refused": refused,
+            "base_rss": base,
             "final_rss": samples[-1][2], "samples": samples,
             "bytes_per_entry": (full[2] - base) / max(1, full[1] - 100)}
 

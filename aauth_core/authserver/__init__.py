@@ -6,13 +6,23 @@
 from __future__ import annotations
 
 from .config import AuthServerConfig, Lifetimes
-from .policy import AllowAll, Decision, DenyAll, Policy, PolicyRequest, RequireConsent, ScopeLimits
+from .policy import (
+    AllowAll,
+    AllowExchangeWidening,
+    Decision,
+    DenyAll,
+    Policy,
+    PolicyRequest,
+    RequireConsent,
+    ScopeLimits,
+)
 from .server import AuthServer, ConsentError, ConsentRequest, TokenResponse
 from .store import AuthServerStore, MemoryStore, store_from_url
 from .users import MemoryUserStore, User, UserStore, hash_password, verify_password
 
 __all__ = [
     "AllowAll",
+    "AllowExchangeWidening",
     "AuthServer",
     "AuthServerConfig",
     "AuthServerStore",

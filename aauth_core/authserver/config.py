@@ -14,7 +14,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ..keys import SigningKey
-from ..settings import AAuthSettings, SettingsError, _check_identifier
+from ..settings import AAuthSettings, SettingsError, normalize_identifier
+from ..tokens import MAX_LIFETIME
 
 __all__ = ["AuthServerConfig", "Lifetimes"]
 
@@ -38,8 +39,9 @@ class Lifetimes:
             value = getattr(self, name)
             if value is None and name == "refresh_token":
                 continue
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise SettingsError(f"lifetime {name} must be a positive number of seconds")
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_LIFETIME:
+                raise SettingsError(f"lifetime {name} must be a positive whole number of seconds, "
+                                    f"at most {MAX_LIFETIME}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +53,10 @@ class AuthServerConfig:
     ``keys[0]`` signs, all are published (see :meth:`AuthServer.rotate_key` for
     retiring one).  ``trusted_upstreams``: auth servers whose auth tokens a token
     exchange accepts (exact identifiers; empty = no exchange).  ``max_act_depth``:
-    deepest ``act`` chain accepted or issued.  ``narrow_to_upstream_scope``: on
-    exchange, also intersect the granted scope with the upstream token's scope
-    (meaningful only where resources share a scope vocabulary).
+    deepest ``act`` chain accepted or issued.  ``narrow_to_upstream_scope``: an
+    exchange never grants scopes the upstream token lacks (unless the policy's
+    ``Decision.beyond_upstream`` allows them); asking for one is refused with
+    ``invalid_scope``, or, with this set, the excess is silently dropped.
     ``require_registered_redirect_uris``: refuse consent flows for agents whose
     metadata lists no ``redirect_uris`` (when listed, an exact match is always
     required).  ``scopes_supported``: advertised in metadata when set.
@@ -78,7 +81,8 @@ class AuthServerConfig:
     settings: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check_identifier(self.issuer)
+        # Normalised once, here (see normalize_identifier); tokens are then compared exactly.
+        object.__setattr__(self, "issuer", normalize_identifier(self.issuer))
         if self.store_url != "memory://":
             from ..cache_url import check_cache_url
 
@@ -88,15 +92,12 @@ class AuthServerConfig:
                 raise SettingsError(str(exc)) from None
             if "fail_open" in self.store_url:
                 raise SettingsError("the auth server store never fails open; remove fail_open from store_url")
-        object.__setattr__(self, "issuer", self.issuer.rstrip("/"))
         if not self.keys:
             raise SettingsError("an auth server needs at least one signing key")
         if any(k.kid is None for k in self.keys):
             raise SettingsError("auth server signing keys need a 'kid'")
         object.__setattr__(self, "keys", tuple(self.keys))
-        upstreams = tuple(u.rstrip("/") for u in self.trusted_upstreams)
-        for upstream in upstreams:
-            _check_identifier(upstream)
+        upstreams = tuple(dict.fromkeys(normalize_identifier(u) for u in self.trusted_upstreams))
         object.__setattr__(self, "trusted_upstreams", upstreams)
         object.__setattr__(self, "scopes_supported", tuple(self.scopes_supported))
         if not isinstance(self.max_act_depth, int) or self.max_act_depth < 1:

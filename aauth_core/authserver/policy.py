@@ -3,8 +3,13 @@
 A :class:`Policy` sees the agent, the resource, the requested scope and the user
 (once there is one) and answers grant, consent or deny, optionally with the
 scopes it allows.  The server never grants more than the intersection of what was
-requested and what the policy allows; on exchange it may also intersect with the
-upstream token's scope (``AuthServerConfig.narrow_to_upstream_scope``).
+requested and what the policy allows.
+
+An exchange has no user to ask, so it never grants more than the user approved
+upstream: only scopes the upstream auth token carries, plus those the policy's
+:class:`Decision` explicitly lists in ``beyond_upstream`` (:class:`AllowExchangeWidening`
+is the built-in way to opt in).  A request for any other scope is refused with
+``invalid_scope``, or dropped when ``AuthServerConfig.narrow_to_upstream_scope`` is set.
 
 The default, :class:`RequireConsent`, is the secure one: no auth token for an
 ``auth`` request without a user's approval unless the deployment says otherwise.
@@ -13,13 +18,14 @@ The default, :class:`RequireConsent`, is the secure one: no auth token for an
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol, runtime_checkable
 
 from ..context import Actor
 
 __all__ = [
     "AllowAll",
+    "AllowExchangeWidening",
     "Decision",
     "DenyAll",
     "Outcome",
@@ -58,15 +64,21 @@ class PolicyRequest:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """``scope`` ``None`` means "as requested"; otherwise the scopes the policy allows."""
+    """``scope`` ``None`` means "as requested"; otherwise the scopes the policy allows.
+
+    ``beyond_upstream`` matters for exchanges only: scopes the exchanged token may carry
+    although the upstream auth token does not (an explicit widening; empty by default,
+    so an exchange stays within what the user approved upstream).
+    """
 
     outcome: Outcome
     scope: frozenset[str] | None = None
     reason: str | None = None
+    beyond_upstream: frozenset[str] = frozenset()
 
     @classmethod
-    def grant(cls, scope: Iterable[str] | None = None) -> Decision:
-        return cls("grant", None if scope is None else frozenset(scope))
+    def grant(cls, scope: Iterable[str] | None = None, *, beyond_upstream: Iterable[str] = ()) -> Decision:
+        return cls("grant", None if scope is None else frozenset(scope), beyond_upstream=frozenset(beyond_upstream))
 
     @classmethod
     def consent(cls, scope: Iterable[str] | None = None) -> Decision:
@@ -117,7 +129,8 @@ class RequireConsent:
     """A user must approve every ``auth`` request (the default).
 
     Exchanges and refreshes are granted: the user's approval, or the upstream auth
-    server's grant, is already behind them (trust in upstreams is explicit config).
+    server's grant, is already behind them (trust in upstreams is explicit config),
+    and an exchange never goes beyond the scope the upstream token carries.
     """
 
     def __init__(self, limits: ScopeLimits | None = None) -> None:
@@ -128,6 +141,30 @@ class RequireConsent:
         if request.request_type == "auth":
             return Decision("consent", allowed)
         return Decision("grant", allowed)
+
+
+class AllowExchangeWidening:
+    """Opt in to exchanges that grant scopes the upstream auth token does not carry.
+
+    ``scopes`` maps a downstream resource identifier to the scopes an exchange for it
+    may add beyond the upstream token's; every decision is otherwise ``policy``'s (a
+    deny stays a deny, its scope limits still apply).  Without this (or a policy whose
+    :class:`Decision` sets ``beyond_upstream``), a user who approved ``data.read`` at one
+    resource is never committed to ``data.write`` at the next by an exchange.
+    """
+
+    def __init__(self, policy: Policy, scopes: Mapping[str, Iterable[str]]) -> None:
+        self.policy = policy
+        self.scopes = {resource.rstrip("/"): frozenset(allowed) for resource, allowed in scopes.items()}
+
+    def decide(self, request: PolicyRequest) -> Decision:
+        decision = self.policy.decide(request)
+        if request.request_type != "exchange" or decision.outcome != "grant":
+            return decision
+        extra = self.scopes.get(request.resource.rstrip("/"))
+        if not extra:
+            return decision
+        return replace(decision, beyond_upstream=decision.beyond_upstream | extra)
 
 
 class DenyAll:

@@ -74,17 +74,16 @@ T = TypeVar("T")
 # ----------------------------------------------------------------------------- values
 
 
+_JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
 @dataclass(frozen=True, slots=True)
 class TokenResponse:
     """What the token endpoint answers: status, JSON body, headers (``no-store`` always)."""
 
     status: int
     body: Mapping[str, Any]
-    headers: Mapping[str, str] = field(
-        default_factory=lambda: MappingProxyType(
-            {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
-        )
-    )
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(_JSON_HEADERS))
 
     def content(self) -> bytes:
         return json.dumps(dict(self.body), separators=(",", ":")).encode("utf-8")
@@ -237,6 +236,8 @@ class AuthServer:
         if not isinstance(exc, TokenEndpointError):
             exc = map_error(exc, "agent")
         log.info("token request refused: %s", exc.code)
+        if exc.headers:  # e.g. Retry-After on a 503
+            return TokenResponse(exc.status_code, exc.to_dict(), MappingProxyType({**_JSON_HEADERS, **exc.headers}))
         return TokenResponse(exc.status_code, exc.to_dict())
 
     # ------------------------------------------------------------------ consent flow (called by the HTML app)
@@ -473,8 +474,14 @@ class AuthServer:
         ))
         if decision.outcome == "consent":
             raise token_error("access_denied", "policy requires user consent, which an exchange cannot obtain", 403)
-        upstream = verified.scope if self.config.narrow_to_upstream_scope else None
-        granted = granted_scopes(requested, decision.scope, upstream)
+        # No user can be asked here: the new token stays within what the upstream token carries,
+        # plus what the policy explicitly allows beyond it (Decision.beyond_upstream).
+        ceiling = verified.scope | decision.beyond_upstream
+        beyond = [s for s in requested if s not in ceiling]
+        if beyond and not self.config.narrow_to_upstream_scope:
+            raise token_error("invalid_scope", f"the upstream auth token does not grant: {' '.join(beyond)} "
+                              "(an exchange cannot widen the scope the user approved)", 400)
+        granted = granted_scopes(requested, decision.scope, ceiling)
         token = self._mint(agent=intermediary, delegate=None, key=verified.key, resource=resource,
                            scope=granted, agent_claim=True, sub=verified.sub, act=act)
         log.info("exchanged auth token issued (intermediary %s, resource %s)", intermediary, resource)
@@ -514,7 +521,7 @@ class AuthServer:
         claims = valid.claims
         if "auth_request_url" in claims:
             raise bad("resource tokens with auth_request_url are not supported by this auth server")
-        if agent is not None and str(claims["agent"]).rstrip("/") != agent.rstrip("/"):
+        if agent is not None and claims["agent"] != agent:  # exact: identifiers are never folded here
             raise bad("the resource token was issued to another agent")
         if agent_jkt is not None and claims["agent_jkt"] != agent_jkt:
             raise bad("agent_jkt does not match the key that signed this request")

@@ -87,8 +87,8 @@ def map_error(exc: AAuthError, stage: str) -> TokenEndpointError:
     if isinstance(exc, TokenEndpointError):
         return exc
     text = exc.description
-    if isinstance(exc, CacheUnavailable):
-        return token_error("server_error", text, 503)
+    if isinstance(exc, CacheUnavailable):  # keeps its Retry-After (a full replay cache says when)
+        return TokenEndpointError(text, code="server_error", status_code=503, extra_headers=exc.headers)
     if isinstance(exc, ReplayError):
         return token_error("invalid_signature", "this signed request was already used (replay)", 401)
     if isinstance(exc, HeaderError):

@@ -73,9 +73,12 @@ class AS:
         """An auth token the agent got upstream for RESOURCE (the intermediary)."""
         return self.world.auth_token(issuer=issuer or self.upstream, aud=aud, scope=scope, **claims)
 
-    def downstream_rt(self, *, scope: str = "files.read", aud: str = ISSUER, agent: str = RESOURCE,
+    def downstream_rt(self, *, scope: str = "data.read", aud: str = ISSUER, agent: str = RESOURCE,
                       agent_jkt: str | None = None) -> str:
-        """The downstream resource's resource token for the intermediary RESOURCE."""
+        """The downstream resource's resource token for the intermediary RESOURCE.
+
+        Its default scope is one the default upstream token carries: an exchange grants
+        nothing beyond the upstream scope unless a policy opts in."""
         return self.resource_token(resource=self.downstream, aud=aud, agent=agent, scope=scope,
                                    agent_jkt=agent_jkt if agent_jkt is not None else
                                    self.world.resource.key.thumbprint)

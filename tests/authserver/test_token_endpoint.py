@@ -475,7 +475,7 @@ async def test_exchange_issues_a_chained_token(env: AS, world: World) -> None:
     assert claims["agent"] == RESOURCE and claims["aud"] == DOWNSTREAM and claims["sub"] == "alice"
     assert dict(claims["cnf"]["jwk"]) == world.resource.key.public_jwk()
     assert claims["act"] == {"agent": AGENT, "sub": "alice"}
-    assert claims["scope"] == "files.read"
+    assert claims["scope"] == "data.read"
     verified = env.use_at_resource(out["auth_token"], key=world.resource.key, resource=DOWNSTREAM)
     assert verified.agent == RESOURCE and [a.agent for a in verified.act] == [AGENT]
     # replaying the very same signed exchange request is refused
@@ -553,7 +553,7 @@ async def test_exchange_scope_narrowing(make_as: MakeAS) -> None:
     env = make_as(policy=AllowAll(ScopeLimits({DOWNSTREAM: ["files.read"]})))
     response = await env.send(*env.sign_as_intermediary(
         {"request_type": "exchange", "resource_token": env.downstream_rt(scope="files.read files.delete")},
-        env.upstream_token()))
+        env.upstream_token(scope="files.read files.delete")))
     assert env.decode(response.json()["auth_token"], aud=DOWNSTREAM).claims["scope"] == "files.read"
 
     narrow = make_as(narrow_to_upstream_scope=True)

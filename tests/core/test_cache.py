@@ -7,7 +7,6 @@ import threading
 
 import pytest
 
-from aauth_core import cache as cache_module
 from aauth_core.cache import (
     CachedDocument,
     KeyCache,
@@ -15,6 +14,7 @@ from aauth_core.cache import (
     MemoryReplayCache,
     ReplayCache,
 )
+from aauth_core.errors import CacheUnavailable
 
 
 class FakeClock:
@@ -69,24 +69,37 @@ def test_expired_entries_are_purged_lazily() -> None:
     assert len(c) == 1
 
 
-def test_full_cache_evicts_oldest_and_warns_once(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(cache_module, "_evict_warned", False)
+def test_full_cache_refuses_without_evicting_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     clock = FakeClock()
     c = MemoryReplayCache(max_entries=3, clock=clock)
     with caplog.at_level(logging.WARNING, logger="aauth.core"):
         for i in range(3):
             clock.advance(1)
             assert c.add(f"secret-key-{i}", clock.now + 60)
-        assert c.add("secret-key-3", clock.now + 60)  # evicts secret-key-0
-        assert c.add("secret-key-4", clock.now + 60)  # evicts secret-key-1, no second warning
+        for i in (3, 4):  # full of unexpired entries: refused, nothing evicted, one warning
+            with pytest.raises(CacheUnavailable) as err:
+                c.add(f"secret-key-{i}", clock.now + 60)
+            assert err.value.status_code == 503 and err.value.code == "cache_unavailable"
+            assert err.value.headers["Retry-After"] == "58"  # secret-key-0 expires in 58 s
     assert len(c) == 3
-    assert c.add("secret-key-0", clock.now + 60)  # was evicted, so it is new again
-    assert not c.add("secret-key-4", clock.now + 60)
+    assert not c.add("secret-key-0", clock.now + 60)  # still remembered
     warnings = [r for r in caplog.records if r.name == "aauth.core"]
     assert len(warnings) == 1
     assert "secret-key" not in caplog.text
+
+
+def test_full_cache_warns_again_after_a_minute_with_the_count(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    c = MemoryReplayCache(max_entries=1, clock=clock)
+    c.add("k", clock.now + 3600)
+    with caplog.at_level(logging.WARNING, logger="aauth.core"):
+        for _ in range(5):
+            with pytest.raises(CacheUnavailable):
+                c.add("other", clock.now + 60)
+            clock.advance(20)  # the 4th refusal comes 60 s after the 1st
+    warnings = [r.getMessage() for r in caplog.records if r.name == "aauth.core"]
+    assert len(warnings) == 2
+    assert "refused 1 " in warnings[0] and "refused 3 " in warnings[1]
 
 
 def test_add_is_atomic_across_threads() -> None:
@@ -169,12 +182,16 @@ def test_an_entry_never_leaves_before_its_expiry_even_mid_second() -> None:
     assert c.add(b"sig-bytes", clock.now + 10)
 
 
-def test_an_evicted_key_added_again_is_remembered_under_its_new_second() -> None:
+def test_a_key_refused_while_full_is_remembered_once_room_appears() -> None:
     clock = FakeClock()
     c = MemoryReplayCache(max_entries=2, clock=clock)
     assert c.add("k", clock.now + 5)
     assert c.add("x", clock.now + 6)
-    assert c.add("y", clock.now + 7)  # full: evicts "k", the entry closest to expiry
-    assert c.add("k", clock.now + 60)  # "k" again, now filed under a later second (evicts "x")
-    clock.advance(6.5)  # the seconds "k" and "x" were first filed under have passed
-    assert not c.add("k", clock.now + 60)  # still remembered under its new second
+    with pytest.raises(CacheUnavailable) as err:
+        c.add("y", clock.now + 7)  # full: "k" is not evicted
+    assert err.value.headers["Retry-After"] == "5"
+    assert not c.add("k", clock.now + 60)
+    clock.advance(5)  # "k" expires: purged, which makes room
+    assert c.add("y", clock.now + 60)
+    clock.advance(1.5)  # "x" expires too; "y" is kept under its own second
+    assert not c.add("y", clock.now + 60)

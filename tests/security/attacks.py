@@ -155,7 +155,7 @@ class Ctx:
         form = {"request_type": "exchange", "resource_token": self.downstream_rt()}
         return self.sign(key=key or self.presenter, scheme="jwt", params={"jwt": token}, form=form, created=created)
 
-    def downstream_rt(self, *, scope: str = "files.read", agent_jkt: str | None = None,
+    def downstream_rt(self, *, scope: str = "data.read", agent_jkt: str | None = None,
                       key: SigningKey | None = None, iss: str = DOWNSTREAM) -> str:
         """The downstream resource's resource token for the intermediary (RESOURCE)."""
         w = self.world
