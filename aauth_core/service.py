@@ -21,6 +21,7 @@ from . import dialect
 from .cache import KeyCache, ReplayCache
 from .cache_url import MEMORY_URL, cache_from_url
 from .context import Requirement, VerifiedRequest
+from .contract import PREFLIGHT, SKIP, Gate, HeaderLookup, Step, declared_length, is_cors_preflight
 from .discovery import Discovery
 from .errors import AAuthError
 from .headers import parse_signature_input
@@ -31,8 +32,8 @@ from .resource import RESOURCE_TOKEN_PATH, ResourceIdentity
 from .settings import AAuthSettings, SettingsError, parse_requirement
 from .verifier import Verifier
 
-__all__ = ["AAuthService", "DOCUMENT_CACHE_CONTROL", "ErrorResponse", "JWKS_PATH", "METADATA_PATH",
-           "RESOURCE_TOKEN_PATH", "Reply"]
+__all__ = ["AAuthService", "DOCUMENT_CACHE_CONTROL", "ErrorResponse", "Gate", "JWKS_PATH", "METADATA_PATH",
+           "PREFLIGHT_REPLY", "RESOURCE_TOKEN_PATH", "Reply", "Step"]
 
 log = logging.getLogger("aauth.core")
 
@@ -91,17 +92,18 @@ class AAuthService:
         self.verifier = Verifier(
             settings, discovery=self.discovery, replay_cache=replay_cache, resource=self.resource, clock=clock
         )
-        # The path rules, compiled once: longest prefix first, each with its "prefix/" form.
-        self._rules: tuple[tuple[str, str, Requirement], ...] = tuple(
-            (prefix, prefix.rstrip("/") + "/", requirement)
+        #: What a bare decorator or ``protect_all`` demands (the ``default_requirement`` setting).
+        self.default_requirement = parse_requirement(settings.default_requirement)
+        # The path rules, compiled once: longest prefix first, each with its "prefix/" form and
+        # the Gate the middleware acts on (built once, not per request).
+        self._rules: tuple[tuple[str, str, Gate], ...] = tuple(
+            (prefix, prefix.rstrip("/") + "/", Gate(Step.VERIFY, requirement))
             for prefix, requirement in sorted(
                 ((prefix, parse_requirement(spec)) for prefix, spec in settings.protected_paths.items()),
                 key=lambda item: -len(item[0]),
             )
         )
-        #: What a bare decorator or ``protect_all`` demands (the ``default_requirement`` setting).
-        self.default_requirement = parse_requirement(settings.default_requirement)
-        self._unmatched = self.default_requirement if settings.protect_all else None
+        self._unmatched = Gate(Step.VERIFY, self.default_requirement if settings.protect_all else None)
         self._allow_options = settings.allow_options
         self._exempt_exact = frozenset(settings.exempt_paths)
         self._exempt_prefixes = tuple(p for p in settings.exempt_paths if p.endswith("/"))
@@ -173,12 +175,33 @@ class AAuthService:
         except AAuthError:
             return False  # the verifier reports the malformed header itself
 
-    def body_too_large(self, size: int) -> AAuthError | None:
-        """The 413 to send when a body to be hashed exceeds ``max_body_bytes``."""
-        if size <= self.settings.max_body_bytes:
+    def body_too_large(self, size: int | None) -> AAuthError | None:
+        """The 413 to send when a body (or its declared length) exceeds ``max_body_bytes``."""
+        if size is None or size <= self.settings.max_body_bytes:
             return None
         return AAuthError(f"the request body exceeds {self.settings.max_body_bytes} bytes",
                           code="body_too_large", status_code=413)
+
+    def check_declared_length(self, value: object) -> int | None:
+        """Refuse (413) a declared ``Content-Length`` over the limit before reading a byte.
+
+        Returns the length, or ``None`` when none is declared (read at most
+        ``max_body_bytes + 1`` bytes and check what arrived).  A value that is not plain
+        ASCII digits is a 400 ``invalid_request``."""
+        if value is None or value == "":
+            return None
+        size = declared_length(value)
+        if size is None:  # "²", "-1", "8, 8": no server should pass it; never int() it
+            raise AAuthError("the Content-Length header is not a number", code="invalid_request", status_code=400)
+        too_large = self.body_too_large(size)
+        if too_large is not None:
+            raise too_large
+        return size
+
+    @property
+    def body_read_limit(self) -> int:
+        """How many bytes an adapter reads at most: one past the limit, to tell "too large"."""
+        return self.settings.max_body_bytes + 1
 
     def verify(self, view: RequestView) -> VerifiedRequest | None:
         return self.verifier.verify(view)
@@ -189,27 +212,43 @@ class AAuthService:
     def require(self, verified: VerifiedRequest | None, requirement: Requirement) -> VerifiedRequest:
         return self.verifier.require(verified, requirement)
 
-    def is_exempt(self, method: str, path: str) -> bool:
-        """An allowed CORS preflight, or a path in ``exempt_paths`` (one ending in ``/``: everything under it)."""
-        if self._allow_options and method.upper() == "OPTIONS":
-            return True
+    # ------------------------------------------------------------------ the adapter contract
+
+    def is_exempt(self, path: str) -> bool:
+        """A path in ``exempt_paths`` (one ending in ``/``: everything under it)."""
         return path in self._exempt_exact or path.startswith(self._exempt_prefixes)
 
-    def requirement_for_path(self, method: str, path: str) -> Requirement | None:
-        """What the path rules demand of a route (``None``: nothing, leave it to decorators)."""
-        return self.path_rules(method, path)[1]
+    def requirement_for_path(self, path: str) -> Requirement | None:
+        """What the path rules demand of ``path`` (``None``: nothing; exempt paths: nothing)."""
+        return self.gate("GET", path, _NO_HEADERS).requirement
 
-    def path_rules(self, method: str, path: str) -> tuple[bool, Requirement | None]:
-        """``(is_exempt, requirement_for_path)`` in one call: what the middlewares ask per request."""
-        if (self._allow_options and method.upper() == "OPTIONS") or path in self._exempt_exact \
-                or path.startswith(self._exempt_prefixes):
-            return True, None  # is_exempt, inlined
-        for prefix, under, requirement in self._rules:
+    def gate(self, method: str, path: str, headers: HeaderLookup) -> Gate:
+        """The middleware's decision for one request (see :mod:`aauth_core.contract`).
+
+        ``path`` is the decoded path the framework routes on, so a percent-encoded
+        spelling cannot dodge a rule."""
+        if path in self._exempt_exact or path.startswith(self._exempt_prefixes):
+            return SKIP
+        gate = self._unmatched
+        for prefix, under, rule in self._rules:
             if path == prefix or path.startswith(under):
-                return False, requirement
-        return False, self._unmatched
+                gate = rule
+                break
+        if gate.requirement is not None and method == "OPTIONS" and self.is_preflight(method, headers):
+            return PREFLIGHT
+        return gate
+
+    def is_preflight(self, method: str, headers: HeaderLookup) -> bool:
+        """Whether a protected route answers this request with :data:`PREFLIGHT_REPLY`
+        instead of running: a CORS preflight while ``allow_options`` is on."""
+        return self._allow_options and is_cors_preflight(method.upper(), headers)
 
     # ------------------------------------------------------------------ responses
+
+    def log_refusal(self, error: AAuthError, method: str, path: str) -> None:
+        """One INFO line per refusal on ``aauth.core``: the code and where, never a token or body."""
+        if log.isEnabledFor(logging.INFO):
+            log.info("refused %s %r: %s (%d)", method, path[:200], error.code, error.status_code)
 
     def error_response(self, error: AAuthError) -> ErrorResponse:
         """JSON ``{"error", "error_description"}`` plus the challenge (A9)."""
@@ -277,18 +316,31 @@ class AAuthService:
 
 
 _IDENTITY = Requirement("identity")
+_NO_HEADERS: Mapping[str, str] = {}
+
+#: The answer to a CORS preflight at a protected route: no body, nothing cached, the view never ran.
+#: A CORS middleware placed before ours answers preflights with its own headers instead.
+PREFLIGHT_REPLY = Reply(204, {"Cache-Control": "no-store", "Vary": "Origin, Access-Control-Request-Method"}, b"")
+
+
+#: The resource token form has one or two fields; more is not a request, only work for us.
+_MAX_FORM_FIELDS = 16
 
 
 def _form(body: bytes) -> dict[str, str]:
     """A form body; a repeated parameter is refused (which one would count?)."""
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
+                          max_num_fields=_MAX_FORM_FIELDS)
     except UnicodeDecodeError:
         raise AAuthError("the form body is not UTF-8", code="invalid_request", status_code=400) from None
+    except ValueError:  # parse_qsl: "Max number of fields exceeded"
+        raise AAuthError(f"the form has more than {_MAX_FORM_FIELDS} fields", code="invalid_request",
+                         status_code=400) from None
     out: dict[str, str] = {}
     for name, value in pairs:
         if name in out:
-            raise AAuthError(f"parameter {name!r} is repeated", code="invalid_request", status_code=400)
+            raise AAuthError(f"parameter {name[:40]!r} is repeated", code="invalid_request", status_code=400)
         out[name] = value
     return out
 

@@ -18,8 +18,10 @@ from .cache_url import check_cache_url
 from .context import Requirement
 from .errors import AAuthError
 from .request import canonical_authority
+from .tokens import MAX_LIFETIME
 
-__all__ = ["AAuthSettings", "SettingsError", "SignatureBase", "SignatureKeyFormat", "parse_requirement"]
+__all__ = ["AAuthSettings", "SettingsError", "SignatureBase", "SignatureKeyFormat", "normalize_identifier",
+           "parse_requirement", "route_requirement"]
 
 SignatureBase = Literal["rfc9421", "demo-2026-01"]
 SignatureKeyFormat = Literal["transcript", "sf"]
@@ -28,8 +30,11 @@ _BASES = ("rfc9421", "demo-2026-01")
 _ALGS = ("ed25519", "ecdsa-p256-sha256")
 
 
-class SettingsError(AAuthError):
-    """A setting is missing or invalid (raised at start-up, not per request)."""
+class SettingsError(AAuthError, ValueError):
+    """A setting is missing or invalid (raised at start-up, not per request).
+
+    Also a ``ValueError``: code written against the Django adapter's earlier
+    ``ValueError`` for a bad decorator argument still catches it."""
 
     default_code = "invalid_settings"
     default_status = 500
@@ -70,6 +75,8 @@ class AAuthSettings:
         the deepest ``act`` chain accepted or issued.  ``resource_token_lifetime``.
     Discovery
         timeouts, document size limit and cache TTL bounds.
+        ``discovery_failed_host_budget``: fetches a minute from one host whose
+        fetches fail (a good document gives its fetch back).
     Adapters
         ``signing_keys``: key sources (file paths or ``env:NAME``) for the resource's
         own keys; the first signs.  ``protect_all`` with ``default_requirement``
@@ -111,6 +118,7 @@ class AAuthSettings:
     discovery_max_ttl: int = 86_400
     discovery_stale_ttl: int = 86_400
     unknown_kid_refetch_interval: float = 30.0
+    discovery_failed_host_budget: int = 5
 
     signing_keys: tuple[str, ...] = ()
     trust_forwarded: bool = False
@@ -126,9 +134,12 @@ class AAuthSettings:
         for name in ("trusted_issuers", "signature_bases", "algorithms", "schemes", "x509_trust_roots",
                      "resource_scopes", "exempt_paths", "signing_keys"):
             object.__setattr__(self, name, _tuple(getattr(self, name)))
-        for identifier in (self.resource_id, self.auth_server, *self.trusted_issuers):
-            if identifier is not None:
-                _check_identifier(identifier)
+        # Identifiers are normalised once, here; every later comparison is exact.
+        for name in ("resource_id", "auth_server"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, normalize_identifier(getattr(self, name)))
+        object.__setattr__(self, "trusted_issuers",
+                           tuple(dict.fromkeys(normalize_identifier(i) for i in self.trusted_issuers)))
         bad_bases: list[str] = [b for b in self.signature_bases if b not in _BASES]
         if bad_bases or not self.signature_bases:
             raise SettingsError(f"signature_bases must be a non-empty subset of {_BASES}, got {bad_bases or '()'}")
@@ -140,6 +151,12 @@ class AAuthSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise SettingsError(f"{name} must be a non-negative integer")
+        budget = self.discovery_failed_host_budget
+        if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
+            raise SettingsError("discovery_failed_host_budget must be a positive integer")
+        for name in ("created_max_age", "created_max_future", "token_leeway", "resource_token_lifetime"):
+            if getattr(self, name) > MAX_LIFETIME:  # seconds added to clock readings: keep them finite
+                raise SettingsError(f"{name} must be at most {MAX_LIFETIME} seconds")
         try:
             check_cache_url(self.cache_url)
         except ValueError as exc:
@@ -212,9 +229,55 @@ def parse_requirement(spec: str | Requirement, scopes: str | Iterable[str] = ())
         raise SettingsError(f"invalid requirement: {exc}") from None
 
 
+def route_requirement(level: str | Requirement | None = None, scopes: str | Iterable[str] = ()) -> Requirement | None:
+    """What a decorator's arguments demand, the same in every adapter.
+
+    No level and no scopes: ``None``, the configured ``default_requirement`` (read per
+    request).  Scopes without a level: ``authorization`` (only auth tokens carry
+    scopes).  Anything invalid raises :class:`SettingsError` where the route is
+    declared, never per request.
+    """
+    if isinstance(scopes, str):
+        scopes = scopes.split()
+    else:
+        try:
+            scopes = list(scopes)
+        except TypeError:
+            raise SettingsError(f"scopes must be a string or an iterable of strings, got {scopes!r}") from None
+    if level is None:
+        if not scopes:
+            return None
+        level = "authorization"
+    return parse_requirement(level, scopes)
+
+
 def _check_identifier(identifier: str) -> None:
     parts = urlsplit(identifier)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise SettingsError(f"identifier {identifier!r} must be an absolute http(s) URL")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise SettingsError(f"identifier {identifier!r} must not carry a query, fragment or userinfo")
+
+
+def normalize_identifier(identifier: str) -> str:
+    """A configured party identifier (issuer, resource, upstream), checked and normalised once.
+
+    Tokens and metadata are then compared with it exactly (RFC 8414 §3.3, RFC 9207), so
+    the spelling is fixed here: a bare origin written with a trailing ``/`` is the origin
+    (for http(s) an empty path and ``/`` are the same, RFC 3986 §6.2.3).  A longer path
+    ending in ``/`` is refused: ``https://h/t/`` and ``https://h/t`` are different
+    identifiers, and which one the party's tokens carry cannot be guessed.
+    """
+    if not isinstance(identifier, str):
+        raise SettingsError(f"identifier {identifier!r} must be a string")
+    _check_identifier(identifier)
+    path = urlsplit(identifier).path
+    if path == "/":
+        return identifier[:-1]
+    if path.endswith("/"):
+        raise SettingsError(
+            f"identifier {identifier!r} is ambiguous: with a path, a trailing '/' names a different "
+            f"identifier than {identifier.rstrip('/')!r}, and identifiers are compared exactly; configure it "
+            "without the trailing '/' (identifiers whose path ends in '/' are not supported)"
+        )
+    return identifier

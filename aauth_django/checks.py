@@ -28,6 +28,8 @@ from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 
 from aauth_core.context import Requirement
+from aauth_core.errors import AAuthError
+from aauth_core.keys import load_signing_key
 from aauth_core.settings import AAuthSettings, SettingsError, parse_requirement
 
 from .conf import has_service_factory, load_settings
@@ -58,6 +60,7 @@ def check_aauth(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
             hint="Without it path rules (protect_all, protected_paths) are not enforced and invalid "
                  "signatures are only refused on decorated views."))
     messages += _check_identity(aauth)
+    messages += _check_signing_keys(aauth)
     messages += _check_security(aauth)
     messages += _check_drf()
     return messages
@@ -95,6 +98,26 @@ def _check_identity(aauth: AAuthSettings) -> list[CheckMessage]:
         if aauth.auth_server is None:
             out.append(Error("routes require authorization but AAUTH has no auth_server", id="aauth.E005",
                              hint="Name the auth server agents should ask for an auth token."))
+    return out
+
+
+def _check_signing_keys(aauth: AAuthSettings) -> list[CheckMessage]:
+    """Load every configured key now, so a broken one fails ``manage.py check`` (and a
+    deploy), not the first request.  Never echoes key material: only the source's name."""
+    out: list[CheckMessage] = []
+    for index, source in enumerate(aauth.signing_keys):
+        where = f"AAUTH signing_keys[{index}] ({source!r})" if str(source).startswith("env:") \
+            else f"AAUTH signing_keys[{index}]"
+        try:
+            key = load_signing_key(source)
+        except (AAuthError, ValueError, TypeError) as exc:
+            out.append(Error(f"{where} cannot be loaded: {getattr(exc, 'description', exc)}", id="aauth.E006",
+                             hint="Set the environment variable or fix the path; create a key with "
+                                  "`aauth keygen --kid NAME --out key.json`."))
+            continue
+        if key.kid is None:
+            out.append(Error(f"{where} has no 'kid'", id="aauth.E007",
+                             hint="Write the key with `aauth keygen --kid NAME` (agents find it by kid)."))
     return out
 
 

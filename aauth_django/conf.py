@@ -10,7 +10,9 @@ either with a dotted path in settings or programmatically:
 :func:`set_service_factory`
     ``factory(settings: AAuthSettings) -> AAuthService``.
 ``AAUTH_ERROR_HANDLER = "myproject.aauth.render_error"`` or :func:`set_error_handler`
-    ``handler(request, error: AAuthError, response: ErrorResponse) -> HttpResponse``.
+    ``handler(request, error: AAuthError) -> HttpResponse``, as in every adapter; the
+    challenge headers the error carries are added when the response lacks them.  The
+    earlier ``(request, error, rendered)`` form still works, with a DeprecationWarning.
 
 Everything is read lazily on first use and dropped when Django's ``setting_changed``
 signal names one of these settings, so ``override_settings(AAUTH=...)`` just works.
@@ -18,7 +20,9 @@ signal names one of these settings, so ``override_settings(AAUTH=...)`` just wor
 
 from __future__ import annotations
 
+import inspect
 import threading
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -29,7 +33,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
 from aauth_core.errors import AAuthError
-from aauth_core.service import AAuthService, ErrorResponse
+from aauth_core.service import AAuthService
 from aauth_core.settings import AAuthSettings, SettingsError
 
 __all__ = [
@@ -56,9 +60,9 @@ class ServiceFactory(Protocol):
 
 
 class ErrorHandler(Protocol):
-    """Turns an :class:`AAuthError` (already rendered as ``response``) into a Django response."""
+    """Turns an :class:`AAuthError` into a Django response."""
 
-    def __call__(self, request: HttpRequest, error: AAuthError, response: ErrorResponse, /) -> HttpResponse: ...
+    def __call__(self, request: HttpRequest, error: AAuthError, /) -> HttpResponse: ...
 
 
 _lock = threading.RLock()
@@ -115,7 +119,7 @@ def get_error_handler() -> ErrorHandler | None:
         return None
     with _lock:
         if "error_handler" not in _state:
-            _state["error_handler"] = _import(path, "AAUTH_ERROR_HANDLER")
+            _state["error_handler"] = _two_arguments(_import(path, "AAUTH_ERROR_HANDLER"))
         handler: ErrorHandler = _state["error_handler"]
         return handler
 
@@ -138,8 +142,27 @@ def set_error_handler(handler: ErrorHandler | Callable[..., HttpResponse] | None
     """Inject how AAuth errors become responses; ``None`` restores the default."""
     global _error_handler
     with _lock:
-        _error_handler = handler
+        _error_handler = None if handler is None else _two_arguments(handler)
         reset()
+
+
+def _two_arguments(handler: Callable[..., HttpResponse]) -> ErrorHandler:
+    """The handler as ``(request, error)``; the earlier ``(request, error, rendered)`` form is
+    adapted with a DeprecationWarning."""
+    try:
+        params = [p for p in inspect.signature(handler).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    except (TypeError, ValueError):
+        return handler
+    if len(params) != 3:
+        return handler
+    warnings.warn("an AAuth error handler taking (request, error, rendered) is deprecated: take (request, error)",
+                  DeprecationWarning, stacklevel=3)
+
+    def adapted(request: HttpRequest, error: AAuthError) -> HttpResponse:
+        return handler(request, error, get_service().error_response(error))
+
+    return adapted
 
 
 def reset() -> None:

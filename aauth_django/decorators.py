@@ -11,8 +11,9 @@ Each works bare or with arguments, on sync and async function views::
 
 An unsatisfied requirement is answered with the core's challenge (401, or 403 for
 missing scopes).  Without :class:`~aauth_django.middleware.AAuthMiddleware` the
-decorator verifies the request itself.  ``OPTIONS`` passes while ``allow_options``
-is on.  Decorated views are ``csrf_exempt`` (pass ``csrf_exempt=False`` to keep
+decorator verifies the request itself.  A CORS preflight is answered 204 without
+running the view while ``allow_options`` is on; any other request, ``OPTIONS``
+included, must meet the requirement.  Decorated views are ``csrf_exempt`` (pass ``csrf_exempt=False`` to keep
 Django's check): they only run for a request bearing a verified signature, which a
 browser cannot attach cross-site without a CORS preflight the site allowed.
 """
@@ -29,16 +30,19 @@ from django.http import HttpRequest
 from aauth_core.context import Requirement
 from aauth_core.errors import AAuthError
 
-from .conf import get_service
-from .request import aenforce, effective_requirement, enforce, render_error, requirement_of
+from .request import (
+    aenforce,
+    effective_requirement,
+    enforce,
+    is_preflight,
+    preflight_response,
+    render_error,
+    requirement_of,
+)
 
 __all__ = ["aauth_required", "authorization_required", "identity_required", "signature_required"]
 
 View = TypeVar("View", bound=Callable[..., Any])
-
-
-def _preflight(request: HttpRequest) -> bool:
-    return request.method == "OPTIONS" and get_service().settings.allow_options
 
 
 def _protect(view: View, requirement: Requirement | None, csrf_exempt: bool) -> View:
@@ -46,11 +50,12 @@ def _protect(view: View, requirement: Requirement | None, csrf_exempt: bool) -> 
 
         @functools.wraps(view)
         async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            if not _preflight(request):
-                try:
-                    await aenforce(request, effective_requirement(requirement))
-                except AAuthError as error:
-                    return render_error(request, error)
+            if is_preflight(request):
+                return preflight_response()
+            try:
+                await aenforce(request, effective_requirement(requirement))
+            except AAuthError as error:
+                return render_error(request, error)
             return await view(request, *args, **kwargs)
 
         wrapper: Any = async_wrapper
@@ -58,11 +63,12 @@ def _protect(view: View, requirement: Requirement | None, csrf_exempt: bool) -> 
 
         @functools.wraps(view)
         def sync_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            if not _preflight(request):
-                try:
-                    enforce(request, effective_requirement(requirement))
-                except AAuthError as error:
-                    return render_error(request, error)
+            if is_preflight(request):
+                return preflight_response()
+            try:
+                enforce(request, effective_requirement(requirement))
+            except AAuthError as error:
+                return render_error(request, error)
             return view(request, *args, **kwargs)
 
         wrapper = sync_wrapper
@@ -83,7 +89,7 @@ def aauth_required(
 ) -> Any:
     """Demand ``level`` (``signature`` / ``identity`` / ``authorization``, or a spec such as
     ``"authorization:data.read"``) and ``scopes``; bare, the configured ``default_requirement``."""
-    if callable(view_or_level):
+    if callable(view_or_level) and not isinstance(view_or_level, (str, Requirement)):
         return _protect(view_or_level, None, True)
     requirement = requirement_of(view_or_level, scopes)
     return lambda view: _protect(view, requirement, csrf_exempt)

@@ -35,7 +35,14 @@ from aauth_core.context import Requirement, VerifiedRequest
 from aauth_core.errors import AAuthError
 
 from .conf import get_service
-from .request import effective_requirement, render_error, requirement_of, verified
+from .request import (
+    effective_requirement,
+    is_preflight,
+    preflight_response,
+    render_error,
+    requirement_of,
+    verified,
+)
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -44,6 +51,7 @@ __all__ = [
     "AAuthAuthentication",
     "AAuthException",
     "AAuthPermission",
+    "AAuthPreflight",
     "AAuthUser",
     "RequiresAAuth",
     "exception_handler",
@@ -111,6 +119,15 @@ class AAuthException(exceptions.APIException):  # type: ignore[misc]
         super().__init__(detail=error.to_dict(), code=error.code)
 
 
+class AAuthPreflight(exceptions.APIException):  # type: ignore[misc]
+    """A CORS preflight at a protected DRF view: :func:`exception_handler` answers 204 and the
+    handler never runs (DRF's own handler would answer 204 too, with a body)."""
+
+    status_code = 204
+    default_detail = ""
+    default_code = "preflight"
+
+
 def _django(request: Request | HttpRequest) -> HttpRequest:
     return getattr(request, "_request", request)
 
@@ -129,8 +146,13 @@ class AAuthAuthentication(BaseAuthentication):  # type: ignore[misc]
     """``request.auth`` = the :class:`VerifiedRequest`; ``None`` (anonymous) when unsigned."""
 
     def authenticate(self, request: Request) -> tuple[AAuthUser, VerifiedRequest] | None:
+        """Like the middleware: verify any signed request, except on an exempt path (where an
+        AAuth permission on the view verifies for itself)."""
+        django_request = _django(request)
+        if get_service().is_exempt(django_request.path_info):
+            return None
         try:
-            context = verified(_django(request))
+            context = verified(django_request)
         except AAuthError as error:
             raise AAuthException(error) from None
         if context is None:
@@ -166,8 +188,8 @@ class AAuthPermission(BasePermission):  # type: ignore[misc]
 
     def has_permission(self, request: Request, view: Any) -> bool:
         service = get_service()
-        if request.method == "OPTIONS" and service.settings.allow_options:
-            return True
+        if is_preflight(_django(request)):
+            raise AAuthPreflight
         try:
             service.require(_context(request), effective_requirement(self.aauth_requirement))
         except AAuthError as error:
@@ -188,6 +210,8 @@ def RequiresAAuth(  # noqa: N802  (a class factory, used like a class)
 def render_aauth_exception(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
     """The AAuth response for ``exc``, or ``None`` when it is not an AAuth refusal (for custom handlers)."""
     request = context.get("request")
+    if isinstance(exc, AAuthPreflight):
+        return preflight_response()
     error: AAuthError | None = None
     if isinstance(exc, AAuthException):
         error = exc.error

@@ -1,15 +1,17 @@
 """``AAuthMiddleware``: verify every signed request, enforce the path rules.
 
-Middleware verifies, decorators demand (architecture convention 4): a signed
-request is verified and its :class:`~aauth_core.context.VerifiedRequest` stored
-on ``request.aauth``; an invalid signature is answered 401 at once, never treated
+Middleware verifies, decorators demand (docs/adapters.md): a signed request is
+verified and its :class:`~aauth_core.context.VerifiedRequest` stored on
+``request.aauth``; an invalid signature is answered 401 at once, never treated
 as anonymous; an unsigned request passes with ``request.aauth = None``.  Then the
 path rules of ``AAUTH`` (``protect_all`` / ``exempt_paths`` / ``protected_paths``)
 are applied to ``request.path_info`` — the decoded path Django routes on, so a
-percent-encoded spelling cannot dodge a rule.  ``exempt_paths`` only lift the
-path rules: a signed request to an exempt path is still verified.  CORS preflight
-(``OPTIONS``) passes untouched, unverified, while ``allow_options`` is on.  A view
-may also raise an :class:`AAuthError` itself; ``process_exception`` renders it.
+percent-encoded spelling cannot dodge a rule.  On an exempt path nothing is
+verified here (a decorated view there verifies for itself).  A CORS preflight to
+a route a path rule protects is answered 204 while ``allow_options`` is on; put
+a CORS middleware (django-cors-headers) before this one to answer it with CORS
+headers.  A view may also raise an :class:`AAuthError` itself;
+``process_exception`` renders it.
 
 Works under WSGI and ASGI: the async path awaits ``AAuthService.averify`` so key
 discovery never blocks the event loop.
@@ -24,12 +26,12 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
-from aauth_core.context import VerifiedRequest
+from aauth_core.contract import Step
 from aauth_core.errors import AAuthError
-from aauth_core.service import AAuthService
+from aauth_core.request import Headers
 
 from .conf import get_service
-from .request import ATTRIBUTE, build_view, render_error
+from .request import ATTRIBUTE, build_view, mark_unverified, preflight_response, render_error
 
 __all__ = ["AAuthMiddleware"]
 
@@ -52,46 +54,44 @@ class AAuthMiddleware:
         if self.is_async:
             return self.__acall__(request)
         service = get_service()
-        if request.method == "OPTIONS" and self._preflight(service, request):
-            return self.get_response(request)
-        try:
-            self._apply(service, request, service.verify(build_view(service, request)))
-        except AAuthError as error:
-            return self._refuse(request, error)
+        headers = Headers.from_environ(request.META)  # a view over META, not request.headers (a full parse)
+        gate = service.gate(request.method or "GET", request.path_info, headers)
+        if gate.step is Step.VERIFY:
+            try:
+                context = service.verify(build_view(service, request, headers))
+                setattr(request, ATTRIBUTE, context)
+                if gate.requirement is not None:
+                    service.require(context, gate.requirement)
+            except AAuthError as error:
+                return render_error(request, error)
+        elif gate.step is Step.PREFLIGHT:
+            return preflight_response()
+        else:
+            mark_unverified(request)
         return self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         service = get_service()
         get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
-        if request.method == "OPTIONS" and self._preflight(service, request):
-            return await get_response(request)
-        try:
-            self._apply(service, request, await service.averify(build_view(service, request)))
-        except AAuthError as error:
-            return self._refuse(request, error)
+        headers = Headers.from_environ(request.META)
+        gate = service.gate(request.method or "GET", request.path_info, headers)
+        if gate.step is Step.VERIFY:
+            try:
+                context = await service.averify(build_view(service, request, headers))
+                setattr(request, ATTRIBUTE, context)
+                if gate.requirement is not None:
+                    service.require(context, gate.requirement)
+            except AAuthError as error:
+                return render_error(request, error)
+        elif gate.step is Step.PREFLIGHT:
+            return preflight_response()
+        else:
+            mark_unverified(request)
         return await get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """Render an :class:`AAuthError` a view raised (e.g. from :func:`aauth_django.request.enforce`)."""
         if isinstance(exception, AAuthError):
-            return self._refuse(request, exception)
+            return render_error(request, exception)
         return None
 
-    @staticmethod
-    def _preflight(service: AAuthService, request: HttpRequest) -> bool:
-        if request.method == "OPTIONS" and service.settings.allow_options:
-            setattr(request, ATTRIBUTE, None)
-            return True
-        return False
-
-    @staticmethod
-    def _apply(service: AAuthService, request: HttpRequest, context: VerifiedRequest | None) -> None:
-        setattr(request, ATTRIBUTE, context)
-        requirement = service.path_rules(request.method or "GET", request.path_info)[1]  # requirement_for_path
-        if requirement is not None:
-            service.require(context, requirement)
-
-    @staticmethod
-    def _refuse(request: HttpRequest, error: AAuthError) -> HttpResponse:
-        log.info("AAuth refused %s %s: %s (%d)", request.method, request.path_info, error.code, error.status_code)
-        return render_error(request, error)

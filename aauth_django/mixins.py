@@ -10,8 +10,15 @@ from django.http import HttpRequest
 from aauth_core.context import Requirement, VerifiedRequest
 from aauth_core.errors import AAuthError
 
-from .conf import get_service
-from .request import aenforce, effective_requirement, enforce, render_error, requirement_of
+from .request import (
+    aenforce,
+    effective_requirement,
+    enforce,
+    is_preflight,
+    preflight_response,
+    render_error,
+    requirement_of,
+)
 
 __all__ = ["AAuthRequiredMixin"]
 
@@ -20,7 +27,8 @@ class AAuthRequiredMixin:
     """Put first in the bases; demands ``aauth_level`` and ``aauth_scopes`` before ``dispatch``.
 
     ``aauth_level`` ``None`` (and no scopes) means the configured
-    ``default_requirement``; scopes alone mean ``authorization``.  The verified
+    ``default_requirement``; scopes alone mean ``authorization``.  A CORS preflight
+    is answered 204 without dispatching.  The verified
     context is ``request.aauth`` (also ``self.aauth``).  Views are ``csrf_exempt``
     unless ``aauth_csrf_exempt = False`` (see :mod:`aauth_django.decorators`).
     """
@@ -45,21 +53,19 @@ class AAuthRequiredMixin:
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if getattr(self, "view_is_async", False):
             return self._adispatch(request, *args, **kwargs)
-        if not self._preflight(request):
-            try:
-                self.aauth = enforce(request, effective_requirement(self.get_aauth_requirement()))
-            except AAuthError as error:
-                return render_error(request, error)
+        if is_preflight(request):
+            return preflight_response()
+        try:
+            self.aauth = enforce(request, effective_requirement(self.get_aauth_requirement()))
+        except AAuthError as error:
+            return render_error(request, error)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
     async def _adispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if not self._preflight(request):
-            try:
-                self.aauth = await aenforce(request, effective_requirement(self.get_aauth_requirement()))
-            except AAuthError as error:
-                return render_error(request, error)
+        if is_preflight(request):
+            return preflight_response()
+        try:
+            self.aauth = await aenforce(request, effective_requirement(self.get_aauth_requirement()))
+        except AAuthError as error:
+            return render_error(request, error)
         return await super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-
-    @staticmethod
-    def _preflight(request: HttpRequest) -> bool:
-        return request.method == "OPTIONS" and get_service().settings.allow_options

@@ -11,7 +11,7 @@ from aauth_core.errors import AAuthError
 from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH
 
 from .conf import get_service
-from .request import render_error, verified
+from .request import body_for_form, render_error, verified
 
 __all__ = ["jwks", "metadata", "resource_token"]
 
@@ -44,9 +44,10 @@ def _resource_token(request: HttpRequest) -> HttpResponse:
         raise Http404("this service has no AAuth resource identity")
     try:
         context = verified(request)
+        body = body_for_form(request)  # within max_body_bytes, as every adapter reads it
     except AAuthError as exc:
         return render_error(request, exc)
-    reply = service.resource_token_reply(context, request.body)
+    reply = service.resource_token_reply(context, body)
     response = HttpResponse(reply.body, status=reply.status)
     for name, value in reply.headers.items():
         response[name] = value

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from .context import current_aauth, get_current_aauth
 from .decorators import aauth_required
-from .environ import raw_path, request_view
 from .extension import AAuth, DiscoveryFactory
 from .state import ErrorHandler, default_error_response
 from .views import metadata_blueprint
@@ -28,6 +27,4 @@ __all__ = [
     "default_error_response",
     "get_current_aauth",
     "metadata_blueprint",
-    "raw_path",
-    "request_view",
 ]

@@ -22,12 +22,12 @@ def aauth_required(view: F, /) -> F: ...
 
 @overload
 def aauth_required(
-    level: str | Requirement = "signature", /, *, scopes: str | Iterable[str] = ()
+    level: str | Requirement | None = None, /, *, scopes: str | Iterable[str] = ()
 ) -> Callable[[F], F]: ...
 
 
 def aauth_required(
-    view_or_level: Any = "signature", /, *, scopes: str | Iterable[str] = ()
+    view_or_level: Any = None, /, *, scopes: str | Iterable[str] = ()
 ) -> Any:
     """Refuse the view with the right challenge unless the request meets the requirement.
 
@@ -37,8 +37,10 @@ def aauth_required(
     ``@aauth_required("authorization:data.read")``.  Coroutine views get an async
     wrapper (Flask runs them through ``ensure_sync``).  A refused authorization
     carries a fresh resource token; missing scopes give 403 ``insufficient_scope``.
-    An allowed CORS preflight (``OPTIONS``) passes.  Bad arguments raise
-    :class:`SettingsError` when the module is imported, not per request.
+    A CORS preflight is answered 204 without running the view; any other request,
+    ``OPTIONS`` included, must meet the requirement.  Scopes without a level mean
+    ``authorization``.  Bad arguments raise :class:`SettingsError` when the module
+    is imported, not per request.
     """
     if callable(view_or_level) and not isinstance(view_or_level, (str, Requirement)):
         return _wrap(view_or_level, None)
@@ -52,20 +54,20 @@ def _wrap(view: F, requirement: Requirement | None) -> F:
 
         @functools.wraps(view)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            state = state_for()
-            refused = state.demand(requirement or state.service.default_requirement)
+            refused = state_for().demand(requirement)
             if refused is not None:
                 return refused
             return await view(*args, **kwargs)
 
+        async_wrapper.aauth_requirement = requirement  # type: ignore[attr-defined]
         return cast(F, async_wrapper)
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        state = state_for()
-        refused = state.demand(requirement or state.service.default_requirement)
+        refused = state_for().demand(requirement)
         if refused is not None:
             return refused
         return view(*args, **kwargs)
 
+    wrapper.aauth_requirement = requirement  # type: ignore[attr-defined]
     return cast(F, wrapper)

@@ -82,9 +82,10 @@ class AAuth:
         return state_for().service
 
     def protect_blueprint(
-        self, bp: Blueprint, level: str | Requirement = "signature", *, scopes: str | Iterable[str] = ()
+        self, bp: Blueprint, level: str | Requirement | None = None, *, scopes: str | Iterable[str] = ()
     ) -> Blueprint:
-        """Demand ``level`` (and ``scopes``) of every route of ``bp``; returns ``bp``.
+        """Demand ``level`` (and ``scopes``; nothing: the ``default_requirement``) of every route
+        of ``bp``, as :func:`aauth_required` does; returns ``bp``.
 
         Call it before ``app.register_blueprint(bp)`` (Flask freezes a registered blueprint).
         """

@@ -7,7 +7,9 @@ Every check goes through :class:`AppState`: verify the current request once
 
 from __future__ import annotations
 
+import inspect
 import logging
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,22 +17,26 @@ from flask import Flask, Request, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from aauth_core.context import Requirement, VerifiedRequest
+from aauth_core.contract import Step, missing_challenge_headers
 from aauth_core.errors import AAuthError
-from aauth_core.service import AAuthService
-from aauth_core.settings import parse_requirement
+from aauth_core.request import Headers
+from aauth_core.service import PREFLIGHT_REPLY, AAuthService
+from aauth_core.settings import route_requirement
 
 from .context import ENVIRON_OUTCOME, G_CONTEXT
 from .environ import request_view
 
-__all__ = ["AppState", "ErrorHandler", "EXTENSION_KEY", "default_error_response", "make_requirement", "state_for"]
+__all__ = ["AppState", "ErrorHandler", "EXTENSION_KEY", "default_error_response", "make_requirement",
+           "preflight_response", "state_for"]
 
 log = logging.getLogger("aauth.flask")
 
 EXTENSION_KEY = "aauth"
 _UNSET: Any = object()
 
-ErrorHandler = Callable[[AAuthError], ResponseReturnValue]
-"""Builds the response for a refused request (anything a Flask view may return)."""
+ErrorHandler = Callable[[Request, AAuthError], ResponseReturnValue]
+"""Builds the response for a refused request, ``(request, error)``: anything a Flask view may
+return.  The challenge headers the error carries are added when the response lacks them."""
 
 
 class AppState:
@@ -40,7 +46,7 @@ class AppState:
 
     def __init__(self, service: AAuthService, error_handler: ErrorHandler | None = None) -> None:
         self.service = service
-        self.error_handler = error_handler
+        self.error_handler = _checked_handler(error_handler)
 
     def verified(self) -> VerifiedRequest | None:
         """Verify the current request once per request; raises :class:`AAuthError` when invalid.
@@ -51,7 +57,7 @@ class AppState:
         req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not one per attribute
         return self._verified(req, None)
 
-    def _verified(self, req: Request, hook_g: Any) -> VerifiedRequest | None:
+    def _verified(self, req: Request, hook_g: Any, headers: Headers | None = None) -> VerifiedRequest | None:
         """:meth:`verified` for a request in hand.  From the hook, ``hook_g`` is the real
         ``g``, and ``g.aauth`` is set on every path: the new context, else ``None``."""
         environ = req.environ
@@ -63,7 +69,7 @@ class AppState:
                 raise outcome
             return outcome if isinstance(outcome, VerifiedRequest) else None
         try:
-            verified = self.service.verify(request_view(self.service, req))
+            verified = self.service.verify(request_view(self.service, req, headers))
         except BaseException as exc:
             if isinstance(exc, AAuthError):
                 environ[ENVIRON_OUTCOME] = exc
@@ -82,12 +88,13 @@ class AppState:
         # never shows a stale context.
         app_g = g._get_current_object()
         service = self.service
-        exempt, requirement = service.path_rules(req.method, req.path)
-        if exempt:
+        headers = Headers.from_environ(req.environ)  # one lazy view for the gate and the RequestView
+        step, requirement = service.gate(req.method, req.path, headers)
+        if step is not Step.VERIFY:
             setattr(app_g, G_CONTEXT, None)
-            return None
+            return preflight_response() if step is Step.PREFLIGHT else None  # SKIP: a decorator verifies
         try:
-            verified = self._verified(req, app_g)
+            verified = self._verified(req, app_g, headers)
             if requirement is not None:
                 service.require(verified, requirement)
         except AAuthError as exc:
@@ -104,22 +111,46 @@ class AppState:
             return self.render(exc)
         return None
 
-    def demand(self, requirement: Requirement) -> Response | None:
-        """What decorators and protected blueprints run: CORS preflight passes when allowed."""
-        if request.method == "OPTIONS" and self.service.settings.allow_options:
-            return None
-        return self.check(requirement)
+    def demand(self, requirement: Requirement | None) -> Response | None:
+        """What decorators and protected blueprints run (``None``: the ``default_requirement``):
+        a CORS preflight is answered 204 without the view; anything else must meet the requirement."""
+        service = self.service
+        if request.method == "OPTIONS" and service.is_preflight("OPTIONS", request.headers):
+            return preflight_response()
+        return self.check(requirement or service.default_requirement)
 
     def render(self, error: AAuthError) -> Response:
         """The refusal: the custom handler's response (challenge headers added if missing) or the default."""
-        log.debug("aauth refused %s %s: %s", request.method, request.path, error.code)
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        self.service.log_refusal(error, req.method, req.path)
         if self.error_handler is None:
             return default_error_response(self.service, error)
-        response = current_app.make_response(self.error_handler(error))
-        for name, value in error.headers.items():
-            if name not in response.headers:
-                response.headers[name] = value
+        response = current_app.make_response(self.error_handler(req, error))
+        for name, value in missing_challenge_headers(error, response.headers.keys()):
+            response.headers[name] = value
         return response
+
+
+def preflight_response() -> Response:
+    """The ``204`` a protected route gives a CORS preflight (after_request hooks, e.g. CORS, still run)."""
+    return Response(PREFLIGHT_REPLY.body, status=PREFLIGHT_REPLY.status, headers=dict(PREFLIGHT_REPLY.headers))
+
+
+def _checked_handler(handler: Callable[..., ResponseReturnValue] | None) -> ErrorHandler | None:
+    """The handler as ``(request, error)``; the earlier one-argument ``(error)`` form is adapted
+    with a DeprecationWarning."""
+    if handler is None:
+        return None
+    try:
+        params = [p for p in inspect.signature(handler).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return handler
+    if len(params) == 1:
+        warnings.warn("error_handler(error) is deprecated: take (request, error)", DeprecationWarning, stacklevel=4)
+        old = handler
+        return lambda _request, error: old(error)
+    return handler
 
 
 def default_error_response(service: AAuthService, error: AAuthError) -> Response:
@@ -140,8 +171,8 @@ def state_for(app: Flask | None = None) -> AppState:
 def verify_request() -> Response | None:
     """The app-wide ``before_request`` hook: verify any signed request, enforce path rules.
 
-    Exempt paths (the metadata documents) and allowed CORS preflights are left
-    alone; a decorator on such a route still verifies lazily.  Path rules match
+    Exempt paths are left alone (a decorator on such a route still verifies
+    lazily); a CORS preflight to a route a path rule protects is answered 204.  Path rules match
     the decoded, routed path (``request.path``), the one Flask dispatches on.
     :meth:`AAuth.init_app` installs :meth:`AppState.before_request`, the same hook
     already bound to the app's state.
@@ -149,6 +180,7 @@ def verify_request() -> Response | None:
     return state_for().before_request()
 
 
-def make_requirement(level: str | Requirement = "signature", scopes: str | Iterable[str] = ()) -> Requirement:
-    """``("authorization", ["data.read"])`` or ``"authorization:data.read"`` → :class:`Requirement`."""
-    return parse_requirement(level, scopes)
+def make_requirement(level: str | Requirement | None = None, scopes: str | Iterable[str] = ()) -> Requirement | None:
+    """``("authorization", ["data.read"])`` or ``"authorization:data.read"`` → :class:`Requirement`;
+    nothing → ``None`` (the ``default_requirement``); scopes alone → ``authorization``."""
+    return route_requirement(level, scopes)

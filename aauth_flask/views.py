@@ -8,6 +8,7 @@ from aauth_core.errors import AAuthError
 from aauth_core.resource import RESOURCE_TOKEN_PATH
 from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH
 
+from .environ import read_body
 from .state import state_for
 
 __all__ = ["DOCUMENT_CACHE_CONTROL", "metadata_blueprint"]
@@ -35,9 +36,10 @@ def _resource_token() -> Response:
         abort(404)
     try:
         verified = state.verified()
+        body = read_body(state.service, request)  # bounded; the same bytes when verification read them
     except AAuthError as exc:
         return state.render(exc)
-    reply = state.service.resource_token_reply(verified, request.get_data(cache=True))
+    reply = state.service.resource_token_reply(verified, body)
     return Response(reply.body, status=reply.status, headers=dict(reply.headers))
 
 

@@ -12,25 +12,36 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from starlette.requests import HTTPConnection
+import anyio.from_thread
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 
 from aauth_core.context import Level, Requirement, VerifiedRequest
 from aauth_core.errors import AAuthError
-from aauth_core.service import AAuthService
+from aauth_core.request import SIGNATURE_HEADERS, Headers
+from aauth_core.service import PREFLIGHT_REPLY, AAuthService
 from aauth_core.settings import parse_requirement
+
+from .asgi import read_body, view_of
 
 __all__ = [
     "AAuthHTTPException",
+    "AAuthPreflight",
     "SCOPE_KEY",
     "SERVICE_KEY",
+    "UNVERIFIED_KEY",
+    "ademand",
     "demand",
     "get_aauth",
     "get_service",
+    "preflight_response",
     "requirement_of",
 ]
 
 SCOPE_KEY = "aauth"
 SERVICE_KEY = "aauth.service"
+#: Set by the middleware on an exempt path, where it verified nothing: a route demand verifies.
+UNVERIFIED_KEY = "aauth.unverified"
 
 
 class AAuthHTTPException(Exception):
@@ -63,6 +74,15 @@ class AAuthHTTPException(Exception):
         return f"AAuthHTTPException({self.error!r})"
 
 
+class AAuthPreflight(Exception):
+    """A CORS preflight reached a protected route: answered ``204`` by the middleware, the
+    route never runs (what a FastAPI dependency raises; a decorator returns the response)."""
+
+
+def preflight_response() -> Response:
+    return Response(PREFLIGHT_REPLY.body, status_code=PREFLIGHT_REPLY.status, headers=dict(PREFLIGHT_REPLY.headers))
+
+
 def get_aauth(conn: HTTPConnection) -> VerifiedRequest | None:
     """The verified context of this request, or ``None`` when it was not signed."""
     value = conn.scope.get(SCOPE_KEY)
@@ -84,9 +104,59 @@ def requirement_of(level: Level | str | Requirement = "signature", scopes: Itera
 
 def demand(conn: HTTPConnection, requirement: Requirement | None) -> VerifiedRequest:
     """The context if it meets ``requirement`` (``None``: the configured
-    ``default_requirement``); otherwise raise the right challenge."""
+    ``default_requirement``); otherwise raise the right challenge.
+
+    For sync endpoints (Starlette runs them in a worker thread): on an exempt path,
+    where the middleware verified nothing, the request is verified here."""
+    service = _checked_service(conn)
+    if conn.scope.get(UNVERIFIED_KEY):
+        anyio.from_thread.run(_verify_now, conn)
+    return _require(conn, service, requirement)
+
+
+async def ademand(conn: HTTPConnection, requirement: Requirement | None) -> VerifiedRequest:
+    """:func:`demand` for async endpoints and dependencies."""
+    service = _checked_service(conn)
+    if conn.scope.get(UNVERIFIED_KEY):
+        await _verify_now(conn)
+    return _require(conn, service, requirement)
+
+
+def _checked_service(conn: HTTPConnection) -> AAuthService:
+    """The service, after the preflight rule: a CORS preflight never reaches the route."""
     service = get_service(conn)
+    if conn.scope.get("method") == "OPTIONS" and service.is_preflight("OPTIONS", conn.headers):
+        raise AAuthPreflight
+    return service
+
+
+def _require(conn: HTTPConnection, service: AAuthService, requirement: Requirement | None) -> VerifiedRequest:
     try:
         return service.require(get_aauth(conn), requirement or service.default_requirement)
+    except AAuthError as exc:
+        raise AAuthHTTPException(exc) from None
+
+
+async def _verify_now(conn: HTTPConnection) -> None:
+    """Verify a signed request the middleware left alone (an exempt path), once."""
+    scope = conn.scope
+    scope[UNVERIFIED_KEY] = False
+    headers = Headers.from_asgi(scope["headers"])
+    if not headers.has_any(SIGNATURE_HEADERS):
+        return
+    service = get_service(conn)
+    view = view_of(service, scope, headers)
+    try:
+        if service.needs_body(headers):
+            if not isinstance(conn, Request):
+                raise AAuthError("a signature over the body needs an HTTP request", code="invalid_request",
+                                 status_code=400)
+            body = await read_body(conn.receive, service, headers)
+            if body is None:
+                raise AAuthError("the client went away before sending the whole body", code="invalid_request",
+                                 status_code=400)
+            conn._body = body  # what Request.body() returns from now on (its own cache)
+            view = view._replace(body=body)
+        scope[SCOPE_KEY] = await service.averify(view)
     except AAuthError as exc:
         raise AAuthHTTPException(exc) from None

@@ -1,11 +1,13 @@
-"""``requires_aauth``: a route demands a level (and scopes) of the verified context.
+"""``aauth_required``: a route demands a level (and scopes) of the verified context.
 
-Works bare (``@requires_aauth``) or with arguments
-(``@requires_aauth("authorization", scopes=["data.read"])``), on sync and async
+Works bare (``@aauth_required``) or with arguments
+(``@aauth_required("authorization", scopes=["data.read"])``), on sync and async
 Starlette endpoints and on FastAPI path operations.  ``functools.wraps`` keeps the
 signature, so FastAPI still sees the real parameters; the endpoint must take the
 ``Request`` (any name, found among the arguments).  An unsatisfied demand raises
-:class:`AAuthHTTPException`, which the middleware renders as the challenge.
+:class:`AAuthHTTPException`, which the middleware renders as the challenge; a CORS
+preflight is answered ``204`` without running the endpoint.  ``requires_aauth`` is
+the same decorator under its earlier name.
 """
 
 from __future__ import annotations
@@ -18,42 +20,50 @@ from typing import Any, TypeVar, overload
 from starlette.requests import HTTPConnection
 
 from aauth_core.context import Requirement
+from aauth_core.settings import route_requirement
 
-from .context import demand, requirement_of
+from .context import AAuthPreflight, ademand, demand, preflight_response
 
-__all__ = ["requires_aauth"]
+__all__ = ["aauth_required", "requires_aauth"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @overload
-def requires_aauth(func: F, /) -> F: ...
+def aauth_required(func: F, /) -> F: ...
 
 
 @overload
-def requires_aauth(
-    level: str | Requirement = "signature", /, *, scopes: Iterable[str] | str = ()
+def aauth_required(
+    level: str | Requirement | None = None, /, *, scopes: Iterable[str] | str = ()
 ) -> Callable[[F], F]: ...
 
 
 @overload
-def requires_aauth(*, level: str | Requirement = "signature", scopes: Iterable[str] | str = ()) -> Callable[[F], F]: ...
+def aauth_required(*, level: str | Requirement | None = None, scopes: Iterable[str] | str = ()) -> Callable[[F], F]: ...
 
 
-def requires_aauth(
+def aauth_required(
     target: Any = None, /, *, level: str | Requirement | None = None, scopes: Iterable[str] | str = ()
 ) -> Any:
-    """Demand ``level`` (``signature``, ``identity``, ``authorization``) and ``scopes`` of the caller."""
+    """Demand ``level`` (``signature``, ``identity``, ``authorization``) and ``scopes`` of the caller.
+
+    No level and no scopes: the configured ``default_requirement``; scopes alone:
+    ``authorization``.  Bad arguments raise :class:`SettingsError` at import time."""
     if callable(target) and not isinstance(target, (str, Requirement)):
         return _decorate(target, None)  # bare: the configured default_requirement, read per request
     if target is not None and level is not None:
         raise TypeError("give the level once, positionally or as level=")
-    requirement = requirement_of(target if target is not None else (level or "signature"), scopes)
+    requirement = route_requirement(target if target is not None else level, scopes)
 
     def decorator(func: F) -> F:
         return _decorate(func, requirement)
 
     return decorator
+
+
+requires_aauth = aauth_required
+"""The earlier name of :func:`aauth_required`, kept as an alias."""
 
 
 def _decorate(func: F, requirement: Requirement | None) -> F:
@@ -62,7 +72,10 @@ def _decorate(func: F, requirement: Requirement | None) -> F:
 
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            demand(_find_connection(func, args, kwargs), requirement)
+            try:
+                await ademand(_find_connection(func, args, kwargs), requirement)
+            except AAuthPreflight:
+                return preflight_response()
             return await func(*args, **kwargs)
 
         async_wrapper.aauth_requirement = requirement  # type: ignore[attr-defined]
@@ -70,7 +83,10 @@ def _decorate(func: F, requirement: Requirement | None) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        demand(_find_connection(func, args, kwargs), requirement)
+        try:
+            demand(_find_connection(func, args, kwargs), requirement)
+        except AAuthPreflight:
+            return preflight_response()
         return func(*args, **kwargs)
 
     wrapper.aauth_requirement = requirement  # type: ignore[attr-defined]
@@ -91,7 +107,7 @@ def _check_takes_request(func: Callable[..., Any]) -> None:
             isinstance(ann, str) and ann.rsplit(".", 1)[-1] in ("Request", "HTTPConnection", "WebSocket")
         ):
             return
-    raise TypeError(f"@requires_aauth needs {getattr(func, '__qualname__', func)!r} to take the Request")
+    raise TypeError(f"@aauth_required needs {getattr(func, '__qualname__', func)!r} to take the Request")
 
 
 def _find_connection(func: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> HTTPConnection:
@@ -101,4 +117,4 @@ def _find_connection(func: Callable[..., Any], args: tuple[Any, ...], kwargs: Ma
     for value in kwargs.values():
         if isinstance(value, HTTPConnection):
             return value
-    raise TypeError(f"@requires_aauth: no Request was passed to {getattr(func, '__qualname__', func)!r}")
+    raise TypeError(f"@aauth_required: no Request was passed to {getattr(func, '__qualname__', func)!r}")

@@ -29,26 +29,28 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aauth_core.cache import ReplayCache
 from aauth_core.context import VerifiedRequest
+from aauth_core.contract import Step, missing_challenge_headers
 from aauth_core.discovery import Discovery
 from aauth_core.errors import AAuthError
 from aauth_core.keys import SigningKey
-from aauth_core.request import SIGNATURE_HEADERS, Headers, RequestView
+from aauth_core.request import SIGNATURE_HEADERS, Headers
 from aauth_core.resource import RESOURCE_TOKEN_PATH
 from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH, AAuthService
 from aauth_core.settings import AAuthSettings, SettingsError
 
-from .context import SCOPE_KEY, SERVICE_KEY, AAuthHTTPException
+from .asgi import read_body, replay_body, view_of
+from .context import SCOPE_KEY, SERVICE_KEY, UNVERIFIED_KEY, AAuthHTTPException, AAuthPreflight, preflight_response
 from .user import AAuthUser, credentials_for
 
 __all__ = ["AAuthMiddleware", "ErrorHandler", "DOCUMENT_CACHE_CONTROL", "replay_body"]
 
 log = logging.getLogger("aauth.starlette")
 
-ErrorHandler = Callable[[AAuthError, Request], "Response | Awaitable[Response]"]
-"""Builds the response for a refused request; may be sync or async."""
+ErrorHandler = Callable[[Request, AAuthError], "Response | Awaitable[Response]"]
+"""Builds the response for a refused request, ``(request, error) -> response``; sync or async.
+The challenge headers the error carries are added when the handler's response lacks them."""
 
 _DOCUMENT_PATHS = frozenset({METADATA_PATH, JWKS_PATH})  # what service.document() may answer
-
 
 
 class AAuthMiddleware:
@@ -60,6 +62,10 @@ class AAuthMiddleware:
     given).  ``keys``, ``discovery``, ``clock`` and ``replay_cache`` are injected
     into the service; ``service`` passes a ready one instead.  ``error_handler``
     customises every refusal.
+
+    A configuration error (an unknown setting, a key that cannot be loaded) fails the
+    ASGI lifespan startup with its message, so the server refuses to start instead of
+    answering every request with a 500.
     """
 
     def __init__(
@@ -76,17 +82,25 @@ class AAuthMiddleware:
         **setting_values: Any,
     ) -> None:
         self.app = app
-        self.error_handler = error_handler
+        self.error_handler = _checked_handler(error_handler)
+        #: Why the service could not be built; reported at lifespan startup (see the class doc).
+        self.startup_error: Exception | None = None
         if service is not None:
             if settings is not None or setting_values:
                 raise TypeError("pass either service= or settings, not both")
-            self.service = service
+            self._service: AAuthService | None = service
         else:
-            resolved = _settings(settings, setting_values)
-            extra: dict[str, Any] = {}
-            if clock is not None:
-                extra["clock"] = clock
-            self.service = AAuthService(resolved, keys=keys, discovery=discovery, replay_cache=replay_cache, **extra)
+            try:
+                resolved = _settings(settings, setting_values)
+                extra: dict[str, Any] = {}
+                if clock is not None:
+                    extra["clock"] = clock
+                self._service = AAuthService(resolved, keys=keys, discovery=discovery, replay_cache=replay_cache,
+                                             **extra)
+            except (AAuthError, OSError, ValueError, TypeError) as exc:  # SettingsError and key loading
+                log.error("AAuth configuration error: %s", _describe(exc))
+                self.startup_error = exc
+                self._service = None
         # Wrapping a Starlette/FastAPI app from the outside puts this middleware beyond
         # Starlette's ServerErrorMiddleware, which would turn a decorator's or a
         # dependency's challenge into a 500 before it got here: render it inside.
@@ -94,6 +108,7 @@ class AAuthMiddleware:
         handled = False
         if callable(add_handler):
             add_handler(AAuthHTTPException, self._exception_handler)
+            add_handler(AAuthPreflight, self._preflight_handler)
             handled = True
         # Only around an app that might let an AAuthHTTPException out before it started its
         # response does ``send`` need watching (a per-request closure).  With the handler
@@ -103,14 +118,27 @@ class AAuthMiddleware:
         self._track_start = not (handled and isinstance(app, (Starlette, ExceptionMiddleware)))
 
     @property
+    def service(self) -> AAuthService:
+        """The service; raises the configuration error when it could not be built."""
+        if self._service is None:
+            assert self.startup_error is not None
+            raise self.startup_error
+        return self._service
+
+    @property
     def settings(self) -> AAuthSettings:
         return self.service.settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # lifespan and websocket: untouched
+        if scope["type"] != "http":  # lifespan and websocket: untouched, unless startup must fail
+            if self._service is None and scope["type"] == "lifespan":
+                await self._fail_startup(receive, send)
+                return
             await self.app(scope, receive, send)
             return
-        service = self.service
+        service = self._service
+        if service is None:
+            raise self.startup_error  # type: ignore[misc]  # set whenever _service is None
         scope[SERVICE_KEY] = service
         scope[SCOPE_KEY] = None
         method: str = scope["method"]
@@ -127,13 +155,13 @@ class AAuthMiddleware:
             await self._resource_token(scope, receive, send, headers)
             return
         verified: VerifiedRequest | None = None
-        exempt, requirement = service.path_rules(method, path)
-        if not exempt:
+        step, requirement = service.gate(method, path, headers)
+        if step is Step.VERIFY:
             if headers.has_any(SIGNATURE_HEADERS):
-                view = self._view(scope, headers)
+                view = view_of(service, scope, headers)
                 if service.needs_body(headers):
                     try:
-                        body = await _read_body(receive, service)
+                        body = await read_body(receive, service, headers)
                     except AAuthError as exc:
                         await self._refuse(exc, scope, receive, send)
                         return
@@ -152,6 +180,11 @@ class AAuthMiddleware:
                 except AAuthError as exc:
                     await self._refuse(exc, scope, receive, send)
                     return
+        elif step is Step.PREFLIGHT:
+            await preflight_response()(scope, receive, send)
+            return
+        else:  # Step.SKIP: an exempt path; a route demand verifies for itself
+            scope[UNVERIFIED_KEY] = True
 
         scope[SCOPE_KEY] = verified
         if "user" not in scope:  # another authentication middleware ran first: leave its answer
@@ -180,32 +213,31 @@ class AAuthMiddleware:
             if started:
                 raise
             await self._refuse(exc.error, scope, receive, send)
+        except AAuthPreflight:
+            if started:
+                raise
+            await preflight_response()(scope, receive, send)
+
+    async def _fail_startup(self, receive: Receive, send: Send) -> None:
+        """Answer the lifespan startup with ``lifespan.startup.failed``: the server exits with the message."""
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.failed",
+                        "message": f"AAuth configuration error: {_describe(self.startup_error)}"})
 
     async def _resource_token(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
         """``POST /resource/token`` (B §5.4), answered by the service."""
-        view = self._view(scope, headers)
+        service = self.service
+        view = view_of(service, scope, headers)
         try:
-            body = await _read_body(receive, self.service)
+            body = await read_body(receive, service, headers)
         except AAuthError as exc:
             await self._refuse(exc, scope, receive, send)
             return
         if body is None:
             return
-        reply = await self.service.aresource_token(view._replace(body=body))
+        reply = await service.aresource_token(view._replace(body=body))
         await Response(reply.body, status_code=reply.status, headers=dict(reply.headers))(scope, receive, send)
-
-    def _view(self, scope: Scope, headers: Headers) -> RequestView:
-        """Raw path and query as received (the signature covers those bytes), no body yet."""
-        raw_path = scope.get("raw_path")
-        path = raw_path.decode("latin-1") if raw_path else scope["path"]
-        query = scope.get("query_string", b"").decode("latin-1") or None  # ASGI cannot tell "/p?" from "/p"
-        host = None
-        if self.service.canonical_authority is None:  # only then does the server's address matter
-            server = scope.get("server")
-            if server and server[0]:
-                host = f"{server[0]}:{server[1]}" if server[1] is not None else server[0]
-        return self.service.view(method=scope["method"], path=path.partition("?")[0], query=query,
-                                 headers=headers, host=host, scheme=scope.get("scheme", "https"))
 
     async def _refuse(self, error: AAuthError, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self._response_for(error, Request(scope, receive))
@@ -215,13 +247,48 @@ class AAuthMiddleware:
         assert isinstance(exc, AAuthHTTPException)
         return await self._response_for(exc.error, request)
 
+    async def _preflight_handler(self, request: Request, exc: Exception) -> Response:
+        return preflight_response()
+
     async def _response_for(self, error: AAuthError, request: Request) -> Response:
-        log.debug("refused %s %s: %s (%d)", request.method, request.url.path, error.code, error.status_code)
+        self.service.log_refusal(error, request.method, request.url.path)
         if self.error_handler is not None:
-            result = self.error_handler(error, request)
-            return await result if inspect.isawaitable(result) else result
+            result = self.error_handler(request, error)
+            response = await result if inspect.isawaitable(result) else result
+            for name, value in missing_challenge_headers(error, response.headers.keys()):
+                response.headers[name] = value
+            return response
         rendered = self.service.error_response(error)
         return Response(rendered.body, status_code=rendered.status, headers=dict(rendered.headers))
+
+
+def _checked_handler(handler: ErrorHandler | None) -> ErrorHandler | None:
+    """The handler as ``(request, error)``; the earlier ``(error, request)`` order, recognised by
+    the first parameter's annotation (``AAuthError``) or name (``error``, ``exc``, ``err``, ``e``),
+    is adapted with a DeprecationWarning."""
+    if handler is None:
+        return None
+    try:
+        params = list(inspect.signature(handler).parameters.values())
+    except (TypeError, ValueError):
+        return handler
+    if not params:
+        return handler
+    first = params[0].annotation
+    if first is AAuthError or (isinstance(first, str) and first.rsplit(".", 1)[-1] == "AAuthError") \
+            or params[0].name in ("error", "exc", "err", "e"):
+        import warnings
+
+        warnings.warn("error_handler(error, request) is deprecated: take (request, error)", DeprecationWarning,
+                      stacklevel=3)
+        old = handler
+        return lambda request, error: old(error, request)  # type: ignore[arg-type]
+    return handler
+
+
+def _describe(exc: BaseException | None) -> str:
+    description = getattr(exc, "description", None)
+    return str(description or exc)
 
 
 def _settings(settings: AAuthSettings | None, values: dict[str, Any]) -> AAuthSettings:
@@ -234,39 +301,3 @@ def _settings(settings: AAuthSettings | None, values: dict[str, Any]) -> AAuthSe
 
 def _document_response(document: bytes) -> Response:
     return Response(document, media_type="application/json", headers={"Cache-Control": DOCUMENT_CACHE_CONTROL})
-
-
-async def _read_body(receive: Receive, service: AAuthService) -> bytes | None:
-    """The whole request body, or ``None`` if the client disconnected first.
-
-    Raises the service's 413 as soon as the body grows past ``max_body_bytes``, so
-    an unbounded upload is never buffered."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        too_large = service.body_too_large(size)
-        if too_large is not None:
-            raise too_large
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def replay_body(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that hands the app the buffered body once, then defers to the server
-    (for any ASGI layer that reads the body before the app does)."""
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

@@ -37,6 +37,10 @@ CASES = [
     Case("repeated_scope", lambda w: _post(w, b"scope=data.read&scope=data.write"), 400, "invalid_request"),
     Case("auth_request_url", lambda w: _post(w, b"auth_request_url=https%3A%2F%2Fx.example"), 400,
          "invalid_request"),
+    Case("too_many_fields", lambda w: _post(w, b"scope=data.read&" + b"&".join(b"f%d=1" % i for i in range(40))),
+         400, "invalid_request"),
+    Case("long_repeated_name", lambda w: _post(w, b"x" * 5000 + b"=1&" + b"x" * 5000 + b"=2"), 400,
+         "invalid_request"),
 ]
 
 
@@ -44,6 +48,7 @@ def check(case: Case, world: World, status: int, body: dict[str, Any]) -> None:
     assert status == case.status, (case.name, status, body)
     if case.status != 200:
         assert body["error"] == case.code, (case.name, body)
+        assert len(body["error_description"]) < 200, "a refusal never echoes a long input back"
         return
     assert body["auth_server"] == ISSUER and body["expires_in"] == 600
     token = peek(body["resource_token"])

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aauth_starlette import AAuthMiddleware, requires_aauth
+from aauth_starlette import AAuthMiddleware, aauth_required
 
 from ..config import PartyConfig
 from ..printer import Printer
@@ -27,19 +27,19 @@ def _json(body: object, status: int = 200) -> Response:
 def starlette_resource(config: PartyConfig, printer: Printer) -> Starlette:
     agent = resource_agent(config)
 
-    @requires_aauth("signature")
+    @aauth_required("signature")
     async def data(request: Request) -> Response:
         return _json(payloads.data(request.scope["aauth"], request.method))
 
-    @requires_aauth("identity")
+    @aauth_required("identity")
     async def data_jwks(request: Request) -> Response:
         return _json(payloads.data_jwks(request.scope["aauth"], request.method))
 
-    @requires_aauth("authorization")
+    @aauth_required("authorization")
     async def data_auth(request: Request) -> Response:
         return _json(payloads.data_auth(request.scope["aauth"], request.method))
 
-    @requires_aauth("authorization")
+    @aauth_required("authorization")
     async def aggregate(request: Request) -> Response:
         if config.downstream is None:
             return _json({"error": "not_configured", "error_description": "no --downstream"}, 404)

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aauth_core.context import VerifiedRequest
+from aauth_core.context import Requirement, VerifiedRequest
+from aauth_core.contract import PREFLIGHT, SKIP, Gate, Step
 from aauth_core.request import HEADER_TYPES, SIGNATURE_HEADERS, Headers, RequestView
 from aauth_core.service import AAuthService
-from aauth_core.settings import AAuthSettings
+from aauth_core.settings import AAuthSettings, parse_requirement
 
 from ..conftest import ISSUER, RESOURCE, World
 
@@ -38,6 +39,21 @@ PATHS = ["/", "/data", "/data/", "/data/x", "/database", "/admin", "/admin/deep/
          "/.well-known", "/jwks.json", "/jwks.json/x", "/open", "/open/x", "/opened", ""]
 
 
+def _reference_gate(settings: AAuthSettings, method: str, path: str, headers: dict[str, str]) -> Gate:
+    """The contract's rules written out plainly (aauth_core.contract), to check the compiled gate."""
+    if any(path == p or (p.endswith("/") and path.startswith(p)) for p in settings.exempt_paths):
+        return SKIP
+    matches = [p for p in settings.protected_paths if path == p or path.startswith(p.rstrip("/") + "/")]
+    if matches:
+        requirement: Requirement | None = parse_requirement(settings.protected_paths[max(matches, key=len)])
+    else:
+        requirement = parse_requirement(settings.default_requirement) if settings.protect_all else None
+    preflight = method == "OPTIONS" and "Origin" in headers and "Access-Control-Request-Method" in headers
+    if requirement is not None and settings.allow_options and preflight:
+        return PREFLIGHT
+    return Gate(Step.VERIFY, requirement)
+
+
 @pytest.mark.parametrize("overrides", [
     {},
     {"protected_paths": {"/data": "authorization:data.read", "/admin/": "identity", "/": "signature"}},
@@ -45,21 +61,34 @@ PATHS = ["/", "/data", "/data/", "/data/x", "/database", "/admin", "/admin/deep/
     {"protect_all": True, "allow_options": False, "default_requirement": "identity"},
     {"protected_paths": {"/admin": "authorization"}, "exempt_paths": ()},
 ])
-def test_path_rules_agree_with_is_exempt_and_requirement_for_path(world: World, overrides: dict[str, Any]) -> None:
+def test_the_gate_follows_the_contract_rules(world: World, overrides: dict[str, Any]) -> None:
     service = _service(world, **overrides)
-    for method in ("GET", "POST", "OPTIONS", "options"):
-        for path in PATHS:
-            exempt = service.is_exempt(method, path)
-            requirement = service.requirement_for_path(method, path)
-            assert service.path_rules(method, path) == (exempt, requirement), (method, path)
+    preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "PUT"}
+    for method in ("GET", "POST", "OPTIONS"):
+        for headers in ({}, {"Origin": "https://app.example"}, preflight):
+            for path in PATHS:
+                gate = service.gate(method, path, Headers(headers))
+                assert gate == _reference_gate(service.settings, method, path, headers), (method, path, headers)
+                assert service.is_exempt(path) == (gate.step is Step.SKIP)
+                if gate.step is Step.VERIFY:
+                    assert service.requirement_for_path(path) == gate.requirement
 
 
 def test_exempt_paths_match_exactly_or_as_a_prefix_ending_in_slash(world: World) -> None:
     service = _service(world, exempt_paths=("/open/", "/exact"))
-    assert service.is_exempt("GET", "/open/") and service.is_exempt("GET", "/open/x/y")
-    assert not service.is_exempt("GET", "/open") and not service.is_exempt("GET", "/opened")
-    assert service.is_exempt("GET", "/exact") and not service.is_exempt("GET", "/exact/x")
-    assert service.is_exempt("options", "/any") and not _service(world, allow_options=False).is_exempt("OPTIONS", "/x")
+    assert service.is_exempt("/open/") and service.is_exempt("/open/x/y")
+    assert not service.is_exempt("/open") and not service.is_exempt("/opened")
+    assert service.is_exempt("/exact") and not service.is_exempt("/exact/x")
+
+
+def test_only_a_cors_preflight_is_a_preflight_and_only_while_allowed(world: World) -> None:
+    service = _service(world)
+    full = Headers({"Origin": "https://a.example", "Access-Control-Request-Method": "POST"})
+    assert service.is_preflight("OPTIONS", full) and service.is_preflight("options", full)
+    assert not service.is_preflight("GET", full)
+    assert not service.is_preflight("OPTIONS", Headers({"Origin": "https://a.example"}))
+    assert not service.is_preflight("OPTIONS", Headers({"Access-Control-Request-Method": "POST"}))
+    assert not _service(world, allow_options=False).is_preflight("OPTIONS", full)
 
 
 def test_view_takes_any_header_mapping_and_the_host_only_without_a_canonical_authority(world: World) -> None:

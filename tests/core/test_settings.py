@@ -49,3 +49,29 @@ def test_invalid_settings_fail_at_start_up(values) -> None:
     with pytest.raises(SettingsError) as err:
         AAuthSettings.from_mapping(values)
     assert err.value.code == "invalid_settings"
+
+
+def test_public_names_import_from_the_package_and_match_their_modules() -> None:
+    import aauth_core
+    from aauth_core import context, errors, keys, service, settings
+
+    assert sorted(aauth_core.__all__) == sorted([*aauth_core._EXPORTS, "__version__"])
+    assert aauth_core.AAuthSettings is settings.AAuthSettings
+    assert aauth_core.VerifiedRequest is context.VerifiedRequest and aauth_core.Requirement is context.Requirement
+    assert aauth_core.AAuthError is errors.AAuthError and aauth_core.SettingsError is settings.SettingsError
+    assert aauth_core.SigningKey is keys.SigningKey and aauth_core.PublicKey is keys.PublicKey
+    assert aauth_core.AAuthService is service.AAuthService
+    with pytest.raises(AttributeError):
+        aauth_core.NoSuchName
+
+
+def test_route_requirement_means_the_same_in_every_adapter() -> None:
+    from aauth_core.context import Requirement
+    from aauth_core.settings import SettingsError, route_requirement
+
+    assert route_requirement() is None and route_requirement(None, ()) is None  # the default_requirement
+    assert route_requirement(scopes="data.read") == Requirement("authorization", frozenset({"data.read"}))
+    assert route_requirement("identity") == Requirement("identity")
+    for bad in (("superuser", ()), ("signature", ["data.read"]), ("identity:data.read", ()), ("authorization", 5)):
+        with pytest.raises(SettingsError):
+            route_requirement(*bad)  # type: ignore[arg-type]

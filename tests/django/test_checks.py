@@ -96,9 +96,14 @@ def test_w002_no_resource_id(settings: Any) -> None:
     assert ids() == {"aauth.W002"}
 
 
-def test_w003_no_signing_keys(settings: Any) -> None:
+def test_w003_no_signing_keys(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from aauth_core.keys import SigningKey
+
     set_service_factory(None)
     assert ids() == {"aauth.W003"}
+    monkeypatch.setenv("AAUTH_TEST_KEY", json.dumps(SigningKey.generate(kid="k1").private_jwk()))
     settings.AAUTH = {**AAUTH, "signing_keys": ["env:AAUTH_TEST_KEY"]}
     assert ids() == set()
     settings.AAUTH = AAUTH
@@ -123,3 +128,29 @@ def test_w006_drf_exception_handler(settings: Any) -> None:
     assert ids() == {"aauth.W006"}
     settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "rest_framework"]
     assert ids() == set()
+
+
+def test_e006_unloadable_signing_keys(settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AAUTH_CHECK_UNSET_KEY", raising=False)
+    not_a_key = tmp_path / "not-a-key.json"
+    not_a_key.write_text('{"kty": "oct", "k": "c2VjcmV0"}')
+    settings.AAUTH = {**AAUTH, "SIGNING_KEYS": ["env:AAUTH_CHECK_UNSET_KEY", str(tmp_path / "missing.json"),
+                                                str(not_a_key)]}
+    messages = [m for m in check_aauth() if m.id == "aauth.E006"]
+    assert len(messages) == 3
+    assert "AAUTH_CHECK_UNSET_KEY" in messages[0].msg and "not set" in messages[0].msg
+    assert "cannot read key file" in messages[1].msg and "aauth keygen" in messages[1].hint
+    assert all("c2VjcmV0" not in m.msg for m in messages)  # key material is never echoed
+    with pytest.raises(SystemCheckError, match=r"aauth\.E006"):
+        call_command("check")
+
+
+def test_e007_signing_key_without_kid(settings: Any, tmp_path: Any) -> None:
+    from aauth_core.keys import SigningKey
+
+    jwk = SigningKey.generate(kid="k").private_jwk()
+    jwk.pop("kid")
+    path = tmp_path / "nokid.json"
+    path.write_text(__import__("json").dumps(jwk))
+    settings.AAUTH = {**AAUTH, "SIGNING_KEYS": [str(path)]}
+    assert "aauth.E007" in ids()

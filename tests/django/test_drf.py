@@ -84,8 +84,10 @@ def test_insufficient_scope_is_403_with_step_up(world: World, client: Client, mw
     assert response["Agent-Auth"].startswith(AUTH_CHALLENGE)
 
 
-def test_options_passes(client: Client) -> None:
-    assert client.options("/data-auth").status_code == 200
+def test_preflight_is_answered_and_bare_options_challenged(client: Client) -> None:
+    preflight = client.options("/data-auth", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"})
+    assert (preflight.status_code, preflight.content) == (204, b"")
+    assert client.options("/data-auth").status_code == 401
 
 
 def test_without_our_exception_handler_status_and_body_survive(world: World, client: Client,

@@ -194,17 +194,21 @@ def test_asgi_raw_path_keeps_an_encoded_slash(world: World) -> None:
 
 
 @pytest.mark.urls("tests.django.urls_rules")
-def test_options_passes_unauthenticated(client: Client, settings: Any) -> None:
+def test_preflight_is_answered_unauthenticated(client: Client, settings: Any) -> None:
     settings.AAUTH = {**AAUTH, "protect_all": True}
-    assert client.options("/data").status_code == 200
+    preflight = client.options("/data", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"})
+    assert (preflight.status_code, preflight.content) == (204, b"")
+    assert client.options("/data").status_code == 401  # a bare OPTIONS is no preflight
     assert client.get("/data").status_code == 401
     settings.AAUTH = {**AAUTH, "protect_all": True, "allow_options": False}
-    response = client.options("/data")
+    response = client.options("/data", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"})
     assert response.status_code == 401 and response.json()["error"] == "signature_required"
 
 
-def test_options_passes_a_decorated_view(client: Client) -> None:
-    assert client.options("/data-auth").status_code == 200
+def test_options_never_runs_a_decorated_view_unverified(client: Client) -> None:
+    preflight = client.options("/data-auth", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"})
+    assert (preflight.status_code, preflight.content) == (204, b"")
+    assert client.options("/data-auth").status_code == 401
     assert client.get("/data-auth").status_code == 401
 
 
@@ -285,11 +289,9 @@ def test_no_resource_id_uses_the_host_as_authority(world: World, client: Client,
 def test_error_handler_hook(world: World, client: Client) -> None:
     seen: list[str] = []
 
-    def handler(request: Any, error: Any, rendered: Any) -> HttpResponse:
+    def handler(request: Any, error: Any) -> HttpResponse:
         seen.append(error.code)
-        response = JsonResponse({"problem": error.code}, status=rendered.status)
-        response["Agent-Auth"] = rendered.headers["Agent-Auth"]
-        return response
+        return JsonResponse({"problem": error.code}, status=error.status_code)  # the challenge is added
 
     set_error_handler(handler)
     try:
@@ -300,7 +302,20 @@ def test_error_handler_hook(world: World, client: Client) -> None:
     assert response["Agent-Auth"] == IDENTITY_CHALLENGE and seen == ["identity_required"]
 
 
-def teapot(request: Any, error: Any, rendered: Any) -> HttpResponse:
+def test_the_earlier_three_argument_error_handler_still_works(client: Client) -> None:
+    def handler(request: Any, error: Any, rendered: Any) -> HttpResponse:
+        return JsonResponse({"problem": error.code}, status=rendered.status)
+
+    with pytest.warns(DeprecationWarning, match="request, error"):
+        set_error_handler(handler)
+    try:
+        response = client.get("/data-auth")
+    finally:
+        set_error_handler(None)
+    assert response.status_code == 401 and response["Agent-Auth"] == IDENTITY_CHALLENGE
+
+
+def teapot(request: Any, error: Any) -> HttpResponse:
     return HttpResponse(error.code, status=418)
 
 

@@ -6,7 +6,7 @@ import inspect
 from typing import Any
 
 import pytest
-from flask import Blueprint, Flask, g, request
+from flask import Blueprint, Flask, Request, g, request
 
 from aauth_core import dialect
 from aauth_core.context import Requirement
@@ -196,7 +196,7 @@ def test_options_preflight_passes_protect_all(world: World) -> None:
     client = app.test_client()
     resp = client.open("/guarded", method="OPTIONS", base_url=RESOURCE,
                        headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"})
-    assert resp.status_code == 200 and "GET" in resp.headers["Allow"]
+    assert (resp.status_code, resp.data) == (204, b"")  # answered by the hook, nothing ran
     resp = client.get("/open", base_url=RESOURCE)
     assert (resp.status_code, resp.get_json()["error"]) == (401, "identity_required")
     resp = send(client, _sign(world, "GET", "/open", scheme="hwk"))
@@ -214,17 +214,24 @@ def test_options_refused_when_not_allowed(world: World) -> None:
     assert (resp.status_code, resp.get_json()["error"]) == (401, "signature_required")
 
 
-def test_options_passes_a_decorated_view_handling_options(world: World) -> None:
+def test_options_never_runs_a_decorated_view_unverified(world: World) -> None:
     app, _ = new_app(world)
+    ran: list[str] = []
 
     @app.route("/cors", methods=["GET", "OPTIONS"], provide_automatic_options=False)
     @aauth_required("identity")
     def cors() -> tuple[str, int]:
-        return ("", 204) if request.method == "OPTIONS" else (str(current_aauth.agent), 200)
+        ran.append(request.method)
+        return str(current_aauth.agent), 200
 
     client = app.test_client()
-    assert client.open("/cors", method="OPTIONS", base_url=RESOURCE).status_code == 204
+    bare = client.open("/cors", method="OPTIONS", base_url=RESOURCE)
+    assert (bare.status_code, bare.get_json()["error"]) == (401, "identity_required")
+    preflight = client.open("/cors", method="OPTIONS", base_url=RESOURCE,
+                            headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"})
+    assert (preflight.status_code, preflight.data) == (204, b"")
     assert client.get("/cors", base_url=RESOURCE).status_code == 401
+    assert ran == []
 
 
 def test_path_rules_match_the_decoded_routed_path(world: World) -> None:
@@ -298,7 +305,7 @@ def test_protect_blueprint(world: World) -> None:
 def test_custom_error_handler(world: World) -> None:
     seen: list[AAuthError] = []
 
-    def handler(error: AAuthError) -> tuple[dict[str, Any], int]:
+    def handler(request: Request, error: AAuthError) -> tuple[dict[str, Any], int]:
         seen.append(error)
         return {"problem": error.code}, error.status_code
 
@@ -317,7 +324,7 @@ def test_custom_error_handler(world: World) -> None:
 
 
 def test_custom_error_handler_keeps_its_own_challenge(world: World) -> None:
-    app, _ = new_app(world, error_handler=lambda e: ("nope", 401, {"Agent-Auth": "httpsig; custom=1"}))
+    app, _ = new_app(world, error_handler=lambda r, e: ("nope", 401, {"Agent-Auth": "httpsig; custom=1"}))
     open_routes(app)
     resp = app.test_client().get("/guarded", base_url=RESOURCE)
     assert (resp.status_code, resp.text, resp.headers["Agent-Auth"]) == (401, "nope", "httpsig; custom=1")

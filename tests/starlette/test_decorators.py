@@ -159,7 +159,8 @@ def test_fastapi_optional_context_dependency(world: World) -> None:
 
 
 def test_dependency_requirement_forms() -> None:
-    assert AAuth().requirement == Requirement("signature")
+    assert AAuth().requirement is None  # no arguments: the configured default_requirement, as a bare decorator
+    assert AAuth(scopes=["data.read"]).requirement == Requirement("authorization", frozenset({"data.read"}))
     assert AAuth("authorization:data.read", scopes=["data.write"]).requirement == Requirement(
         "authorization", frozenset({"data.read", "data.write"}))
     with pytest.raises(SettingsError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -163,10 +164,15 @@ def test_unsigned_request_to_unprotected_route_passes_with_no_context(world: Wor
     assert response.json()["authenticated"] is False
 
 
-def test_options_preflight_passes_even_when_everything_is_protected(world: World) -> None:
-    with TestClient(plain_app(world, protect_all=True), base_url=RESOURCE) as client:
-        assert client.options("/data", headers={"Origin": "https://app.example"}).status_code == 200
+def test_cors_preflight_is_answered_without_the_app_when_everything_is_protected(world: World) -> None:
+    app = plain_app(world, protect_all=True)
+    preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    with TestClient(app, base_url=RESOURCE) as client:
+        answered = client.options("/data", headers=preflight)
+        bare_options = client.options("/data", headers={"Origin": "https://app.example"})
         refused = client.get("/data")
+    assert (answered.status_code, answered.content) == (204, b"")
+    assert bare_options.status_code == 401 and bare_options.json()["error"] == "signature_required"
     assert refused.status_code == 401 and refused.json()["error"] == "signature_required"
 
 
@@ -295,12 +301,12 @@ def test_request_user_set_by_an_earlier_authentication_middleware_is_kept(world:
 def test_custom_error_handler(world: World, asynchronous: bool) -> None:
     seen: list[tuple[str, str]] = []
 
-    def render(error: AAuthError, request: Request) -> Response:
+    def render(request: Request, error: AAuthError) -> Response:
         seen.append((error.code, request.url.path))
-        return PlainTextResponse(f"no: {error.code}", status_code=error.status_code, headers=dict(error.headers))
+        return PlainTextResponse(f"no: {error.code}", status_code=error.status_code)  # the challenge is added
 
-    async def arender(error: AAuthError, request: Request) -> Response:
-        return render(error, request)
+    async def arender(request: Request, error: AAuthError) -> Response:
+        return render(request, error)
 
     app = starlette_app(world, error_handler=arender if asynchronous else render)
     with TestClient(app, base_url=RESOURCE) as client:
@@ -332,9 +338,23 @@ def test_keyword_arguments_override_a_settings_object(world: World) -> None:
     assert mw.settings.protect_all and mw.settings.resource_id == RESOURCE
 
 
-def test_unknown_setting_is_an_error(world: World) -> None:
+def test_unknown_setting_fails_the_lifespan_startup_and_every_request(world: World) -> None:
+    mw = AAuthMiddleware(whoami, resource_id=RESOURCE, protect_everything=True)
+    assert isinstance(mw.startup_error, SettingsError)
+    sent: list[dict[str, Any]] = []
+    incoming = iter([{"type": "lifespan.startup"}])
+
+    async def receive() -> dict[str, Any]:
+        return next(incoming)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(mw({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send))
+    assert [m["type"] for m in sent] == ["lifespan.startup.failed"]
+    assert "protect_everything" in sent[0]["message"]
     with pytest.raises(SettingsError, match="protect_everything"):
-        AAuthMiddleware(whoami, resource_id=RESOURCE, protect_everything=True)
+        TestClient(mw).get("/")
 
 
 def test_service_or_settings_not_both(world: World) -> None:

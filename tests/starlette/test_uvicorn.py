@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -51,3 +55,25 @@ def test_signed_requests_under_uvicorn(world: World, server: str) -> None:
     assert unsigned.headers["agent-auth"] == "httpsig; identity=?1"
     assert (replayed.status_code, replayed.json()["error"]) == (401, "replayed_request")
     assert metadata.status_code == 200
+
+
+@pytest.mark.parametrize("setting, named", [
+    ('signing_keys=["env:AAUTH_KEY_NOBODY_SET"]', "AAUTH_KEY_NOBODY_SET"),
+    ('signing_keys=["/nonexistent/aauth-key.json"]', "/nonexistent/aauth-key.json"),
+    ("protect_everything=True", "protect_everything"),
+])
+def test_uvicorn_refuses_to_start_with_a_broken_setting(tmp_path: Any, setting: str, named: str) -> None:
+    """A misconfiguration stops the server at startup with the setting named, never a 500 per request."""
+    (tmp_path / "broken_app.py").write_text(
+        "from starlette.applications import Starlette\n"
+        "from starlette.middleware import Middleware\n"
+        "from aauth_starlette import AAuthMiddleware\n"
+        "app = Starlette(middleware=[Middleware(AAuthMiddleware, resource_id='https://api.example', "
+        f"{setting})])\n")
+    env = {k: v for k, v in os.environ.items() if k != "AAUTH_KEY_NOBODY_SET"}
+    done = subprocess.run(
+        [sys.executable, "-m", "uvicorn", "broken_app:app", "--host", "127.0.0.1", "--port", "0"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "Application startup failed" in done.stderr and named in done.stderr
+    assert "lifespan' protocol appears unsupported" not in done.stderr
