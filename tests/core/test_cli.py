@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import stat
@@ -11,7 +12,7 @@ import pytest
 
 from aauth_core.cli import main
 from aauth_core.keys import SigningKey, jwks_document, load_signing_key
-from aauth_core.tokens import mint_auth_token
+from aauth_core.tokens import mint_auth_token, mint_resource_token
 
 from ..interop.transcript import AGENT1, AGENT1_X, CREATED, R1, R1_X, VECTORS
 
@@ -165,7 +166,51 @@ def test_decode(capsys) -> None:
     code, out, _ = run(capsys, "decode", 'sig1=("@method" "@path");created=5')
     assert out["kind"] == "signature-input" and out["created"] == 5
     code, out, err = run(capsys, "decode", "garbage value")
-    assert code == 1 and out is None and "invalid_signature_input" in err
+    assert code == 1 and out is None and "not a valid signature-key value" in err
+
+
+def test_decode_names_the_kind_it_read_and_decodes_a_challenge_token(capsys) -> None:
+    # A Signature-Key error is reported as one (it was masked by a Signature-Input error).
+    code, out, err = run(capsys, "decode", "sig=jwt")
+    assert code == 1 and "signature-key" in err and "inner list" not in err
+    key = SigningKey.generate(kid="k")
+    rt = mint_resource_token(key, iss="https://api.example", aud="https://as.example", agent="https://agent.example",
+                             agent_jkt=key.thumbprint, now=NOW, scope="data.read")
+    code, out, _ = run(capsys, "decode", f'httpsig; auth-token; resource_token="{rt}"; auth_server="https://as.example"')
+    assert code == 0 and out["kind"] == "agent-auth"
+    assert out["resource_token_decoded"]["claims"]["scope"] == "data.read"
+    assert out["resource_token_decoded"]["verified"] is False
+    code, out, _ = run(capsys, "decode", "--as", "signature-input", 'sig1=("@method");created=5')
+    assert code == 0 and out["kind"] == "signature-input"
+
+
+def test_keygen_needs_a_kid_and_never_overwrites_a_key(capsys, tmp_path) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["keygen", "--out", str(tmp_path / "k.json")])
+    assert exc.value.code == 2 and "--kid" in capsys.readouterr().err
+    target = tmp_path / "k.json"
+    assert main(["keygen", "--kid", "k1", "--out", str(target)]) == 0
+    first = target.read_text()
+    assert main(["keygen", "--kid", "k2", "--out", str(target)]) == 2
+    assert "--force" in capsys.readouterr().err and target.read_text() == first
+    assert main(["keygen", "--kid", "k2", "--out", str(target), "--force"]) == 0
+    assert json.loads(target.read_text())["kid"] == "k2" and oct(target.stat().st_mode & 0o777) == "0o600"
+
+
+def test_verify_names_a_missing_envelope_file(capsys) -> None:
+    assert main(["verify", "/nonexistent/envelope.json"]) == 2
+    assert "/nonexistent/envelope.json" in capsys.readouterr().err
+
+
+def test_every_option_has_help_text() -> None:
+    from aauth_core.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            if action.dest != "help":
+                assert action.help, f"aauth {name} {action.option_strings or action.dest} has no help text"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,90 @@
+"""``aauth verify``: verify a signed request envelope and print a JSON verdict naming the failing check."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..context import Requirement
+from ..errors import AAuthError
+from ..keys import KeyError_, PublicKey
+from ..request import RequestView
+from ..settings import AAuthSettings
+from ._common import load_envelope, print_json, usage
+
+__all__ = ["add_parser"]
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("verify", help="verify a signed request envelope and print a JSON verdict",
+                       description="Verify a request envelope (from `aauth sign`, or written by hand) as a "
+                                   "resource would, and print a JSON verdict naming the failing check.")
+    p.add_argument("envelope", help="envelope file, or - for standard input")
+    p.add_argument("--now", type=int, help="verify as of this unix time (default: now)")
+    p.add_argument("--base", choices=("rfc9421", "demo-2026-01"), default="rfc9421",
+                   help="the signature base to accept (default: rfc9421)")
+    p.add_argument("--trust-issuer", action="append", help="trusted auth server (repeatable)")
+    p.add_argument("--key", help="public JWK file: check only the HTTP signature against it")
+    p.add_argument("--level", choices=("signature", "identity", "authorization"), default="signature",
+                   help="what the request must prove (default: signature)")
+    p.add_argument("--resource", help="the verifying resource's identifier (default: the URL's origin)")
+    p.add_argument("--allow-loopback", action="store_true",
+                   help="development only: allow fetching http://127.0.0.1-style identifiers")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..discovery import Discovery
+    from ..verifier import Verifier
+
+    envelope = load_envelope(args.envelope)
+    url = envelope["url"]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        usage("envelope 'url' must be an absolute http(s) URL")
+    resource = args.resource or f"{parts.scheme}://{parts.netloc}"
+    body = envelope.get("body")
+    now = float(args.now) if args.now is not None else time.time()
+    try:
+        settings = AAuthSettings(
+            resource_id=resource,
+            trusted_issuers=tuple(args.trust_issuer or ()),
+            signature_bases=(args.base,),
+            allow_insecure_loopback=args.allow_loopback,
+            replay_protection=False,
+            algorithms=("ed25519", "ecdsa-p256-sha256"),
+        )
+    except AAuthError as exc:
+        usage(exc.description)
+    documents = envelope.get("discovery") or {}
+    if not isinstance(documents, dict):
+        usage("envelope 'discovery' must be an object mapping URLs to documents")
+    discovery = Discovery(settings, clock=lambda: now, documents=documents)
+    verifier = Verifier(settings, discovery=discovery, clock=lambda: now)
+    view = RequestView.from_url(
+        envelope["method"], url, [(str(k), str(v)) for k, v in envelope["headers"].items()],
+        body.encode("utf-8", "surrogateescape") if isinstance(body, str) else None,
+    )
+    try:
+        if args.key:
+            try:
+                jwk = json.loads(Path(args.key).read_text())
+                public = PublicKey.from_jwk(jwk)
+            except (OSError, json.JSONDecodeError, KeyError_) as exc:
+                usage(f"cannot load --key {args.key!r}: {getattr(exc, 'description', exc)}")
+            verified = verifier.verify_with_key(view, public)
+        else:
+            verified = verifier.authorize(view, Requirement(args.level))
+    except AAuthError as exc:
+        print_json({"valid": False, "error": exc.code, "error_description": exc.description})
+        return 1
+    finally:
+        discovery.close()
+    result = {"valid": True, **verified.to_dict()}
+    print_json({k: result[k] for k in ("valid", "scheme", "agent", "agent_delegate", "sub", "scope", "act",
+                                       "key_thumbprint")})
+    return 0
