@@ -1,4 +1,7 @@
-"""``python -m sample_apps FLOW`` or ``python -m sample_apps serve ROLE ...``."""
+"""``python -m sample_apps [FLOW] [--quiet|--json ...]`` or ``python -m sample_apps serve ROLE ...``.
+
+Without a FLOW (nothing, or options only) the default flow runs: token-exchange.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,9 @@ from .config import FRAMEWORKS, add_party_arguments
 from .flows import FLOWS
 from .flows.base import FlowContext, FlowFailed, temp_dir
 from .printer import RULE, Printer
+
+DEFAULT_FLOW = "token-exchange"
+_TOP_LEVEL_OPTIONS = ("-h", "--help")
 
 
 def _run_flow(name: str, args: argparse.Namespace) -> int:
@@ -78,7 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for option in sorted(_flow_options(module)):
             p.add_argument(f"--{option.replace('_', '-')}", dest=option, choices=FRAMEWORKS,
                            help=f"framework of {option.upper()}")
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not words or (words[0].startswith("-") and words[0] not in _TOP_LEVEL_OPTIONS):
+        words.insert(0, DEFAULT_FLOW)  # `--quiet`, `--json`, `--r1 flask`: the default flow with them
+    args = parser.parse_args(words)
     if args.command == "serve":
         from .serve import serve as run_serve
 

@@ -7,10 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aauth_core.keys import SigningKey, load_signing_key
+from aauth_core.settings import SignatureBase
 
 __all__ = ["PartyConfig", "add_party_arguments"]
 
 FRAMEWORKS = ("starlette", "flask", "django")
+#: ``--base`` choices: the signature bases a resource accepts (``AAuthSettings.signature_bases``).
+BASES: dict[str, tuple[SignatureBase, ...]] = {
+    "rfc9421": ("rfc9421",),
+    "demo-2026-01": ("demo-2026-01",),
+    "both": ("rfc9421", "demo-2026-01"),
+}
 DEFAULT_KIDS = {"agent": "key-1", "resource": "resource-key-1", "authserver": "auth-key-1"}
 
 
@@ -27,6 +34,7 @@ class PartyConfig:
     policy: str = "allow"
     debug: bool = False
     label: str = ""
+    signature_bases: tuple[SignatureBase, ...] = ("rfc9421",)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> PartyConfig:
@@ -38,7 +46,8 @@ class PartyConfig:
         return cls(role=args.role, port=args.port, id=ident, key=key, framework=args.framework,
                    auth_server=args.auth_server, trust=tuple(args.trust or ()), downstream=args.downstream,
                    policy=args.policy, debug=args.debug,
-                   label=(args.label or args.role.upper()).upper())
+                   label=(args.label or args.role.upper()).upper(),
+                   signature_bases=BASES[getattr(args, "base", None) or "rfc9421"])
 
 
 def add_party_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,3 +63,6 @@ def add_party_arguments(parser: argparse.ArgumentParser) -> None:
                         help="auth servers: grant autonomously or ask the user")
     parser.add_argument("--debug", action="store_true", help="print every exchange like the transcript")
     parser.add_argument("--label", help="name shown in --debug output (e.g. 'Resource 1')")
+    parser.add_argument("--base", choices=tuple(BASES), default="rfc9421",
+                        help="resources: the signature base(s) accepted; demo-2026-01 (the reference demo's, "
+                             "which leaves `created` unsigned) is for interop tests only")

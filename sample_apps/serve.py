@@ -8,6 +8,7 @@ WSGI server.  None of them is a test client.
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from .config import PartyConfig
@@ -30,6 +31,11 @@ def _asgi(app: Any, config: PartyConfig, who: str, printer: Printer) -> None:
 def serve(args: argparse.Namespace) -> int:
     config = PartyConfig.from_args(args)
     printer = Printer(quiet=not config.debug)
+    if config.role == "resource" and "demo-2026-01" in config.signature_bases:
+        sys.stderr.write(f"WARNING: {config.label} accepts the demo-2026-01 signature base, which leaves `created` "
+                         "unsigned (a captured request can be re-dated and replayed later): for interop tests "
+                         "with the reference demo only\n")
+        sys.stderr.flush()
     if config.role == "agent":
         from .parties.agent import agent_app
 

@@ -10,6 +10,8 @@ fi
 stamp=.venv/.aauth-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  # setuptools' "Editable installation" notice (folders named like the package) is informational only.
+  PYTHONWARNINGS="${PYTHONWARNINGS:+$PYTHONWARNINGS,}ignore:Editable installation" \
+    .venv/bin/python -m pip install --quiet -e '.[dev]'
   touch "$stamp"
 fi

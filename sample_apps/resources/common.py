@@ -28,6 +28,7 @@ def resource_settings(config: PartyConfig) -> AAuthSettings:
         auth_server=config.auth_server,
         trusted_issuers=(config.auth_server,) if config.auth_server else (),
         resource_scopes=SCOPES,
+        signature_bases=config.signature_bases,  # --base (rfc9421 unless asked)
         allow_insecure_loopback=True,  # every sample party is http://127.0.0.1
         debug=config.debug,
     )

@@ -79,7 +79,8 @@ def django_resource(config: PartyConfig, printer: Printer) -> Any:
         ROOT_URLCONF=__name__,
         DATABASES={},
         AAUTH={"resource_id": s.resource_id, "auth_server": s.auth_server, "trusted_issuers": list(s.trusted_issuers),
-               "resource_scopes": list(s.resource_scopes), "allow_insecure_loopback": True, "debug": config.debug},
+               "resource_scopes": list(s.resource_scopes), "signature_bases": list(s.signature_bases),
+               "allow_insecure_loopback": True, "debug": config.debug},
     )
     import django
 

