@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .explain import Explanation
 
 __all__ = [
     "AAuthError",
@@ -86,6 +89,10 @@ class SignatureError(AAuthError):
     """The HTTP message signature is missing, incomplete, stale or does not verify."""
 
     default_code = "invalid_signature"
+    #: Set only in explicit debug mode (``AAuthSettings.debug``) when a signature did not
+    #: verify: the :class:`~aauth_core.explain.Explanation` (bases, what would have verified).
+    #: It holds signature bases: never rendered into a response.
+    explanation: Explanation | None = None
 
 
 class ReplayError(SignatureError):

@@ -39,7 +39,7 @@ from .headers import (
     parse_signature_input,
     parse_signature_key,
 )
-from .httpsig import check_components, check_created, signature_base, verify_signature
+from .httpsig import check_components, check_created, verify_signature
 from .keys import PublicKey
 from .request import RequestView
 from .resource import ResourceIdentity, challenge_header
@@ -368,20 +368,26 @@ class Verifier:
                 except SignatureError:
                     continue
             verify_signature(view, params, signature, key, base=self._bases[-1])
-        except SignatureError:
-            if self.settings.debug:
-                self._log_base(view, params, key)
+        except SignatureError as exc:
+            if self.settings.debug:  # explicit debug mode, after the refusal: never part of the decision
+                self._explain_refusal(view, params, signature, key, exc)
             raise
 
-    def _log_base(self, view: RequestView, params: SignatureParams, key: PublicKey) -> None:
-        """Explicit debug mode only: the bases we computed, to compare with the signer's."""
-        for base in self._bases:
-            try:
-                text = signature_base(view, params, base=base).decode("ascii")
-            except AAuthError as exc:
-                text = f"(no base: {exc.code})"
-            log.debug("aauth debug: %s signature base that did not verify with key %s:\n%s",
-                      base, key.thumbprint, text)
+    def _explain_refusal(self, view: RequestView, params: SignatureParams, signature: bytes, key: PublicKey,
+                         exc: SignatureError) -> None:
+        """Explicit debug mode only: log the bases we built and what would have verified
+        (:mod:`aauth_core.explain`), and keep the explanation on the error."""
+        from .explain import explain_signature  # diagnosis only; off the import path of a server
+
+        try:
+            explanation = explain_signature(view, params, signature, key, bases=self._bases,
+                                            configured_authority=self._authority, refusal=exc)
+        except Exception:  # a diagnosis never changes the refusal it explains
+            log.debug("aauth debug: could not explain the refusal", exc_info=True)
+            return
+        exc.explanation = explanation
+        log.debug("aauth debug: signature refused (%s) with key %s; explanation:\n%s",
+                  exc.code, key.thumbprint, explanation.to_text())
 
     def _remember(self, params: SignatureParams, signature: bytes, key: PublicKey) -> Call | None:
         """Record the signature in the replay cache; refuse it if it was seen before.

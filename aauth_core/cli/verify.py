@@ -1,16 +1,26 @@
-"""``aauth verify``: verify a signed request envelope and print a JSON verdict naming the failing check."""
+"""``aauth verify``: verify a signed request envelope and print a JSON verdict naming the failing check.
+
+With ``--explain``, the JSON verdict is followed on standard output by a blank line and
+a human-readable explanation (:mod:`aauth_core.explain`): the signature base exactly as
+built, each covered component, and, when the signature does not verify, the
+alternatives that would have (the other base, another authority, a rewritten path, a
+base64 alphabet mix-up).  Scripts that parse the JSON leave ``--explain`` off."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..context import Requirement
-from ..errors import AAuthError
+from ..errors import AAuthError, SignatureError
+from ..explain import Explanation, explain_request
+from ..headers import parse_signature_key
+from ..httpsig import Base
 from ..keys import KeyError_, PublicKey
 from ..request import RequestView
 from ..settings import AAuthSettings
@@ -34,6 +44,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--resource", help="the verifying resource's identifier (default: the URL's origin)")
     p.add_argument("--allow-loopback", action="store_true",
                    help="development only: allow fetching http://127.0.0.1-style identifiers")
+    p.add_argument("--explain", action="store_true",
+                   help="after the verdict, print the signature base, the covered components and, for a "
+                        "signature that does not verify, what would have verified")
     p.set_defaults(func=run)
 
 
@@ -57,9 +70,16 @@ def run(args: argparse.Namespace) -> int:
             allow_insecure_loopback=args.allow_loopback,
             replay_protection=False,
             algorithms=("ed25519", "ecdsa-p256-sha256"),
+            debug=args.explain,  # the verifier then keeps, on a refusal, the key it checked with
         )
     except AAuthError as exc:
         usage(exc.description)
+    public: PublicKey | None = None
+    if args.key:
+        try:
+            public = PublicKey.from_jwk(json.loads(Path(args.key).read_text()))
+        except (OSError, json.JSONDecodeError, KeyError_) as exc:
+            usage(f"cannot load --key {args.key!r}: {getattr(exc, 'description', exc)}")
     documents = envelope.get("discovery") or {}
     if not isinstance(documents, dict):
         usage("envelope 'discovery' must be an object mapping URLs to documents")
@@ -70,21 +90,50 @@ def run(args: argparse.Namespace) -> int:
         body.encode("utf-8", "surrogateescape") if isinstance(body, str) else None,
     )
     try:
-        if args.key:
-            try:
-                jwk = json.loads(Path(args.key).read_text())
-                public = PublicKey.from_jwk(jwk)
-            except (OSError, json.JSONDecodeError, KeyError_) as exc:
-                usage(f"cannot load --key {args.key!r}: {getattr(exc, 'description', exc)}")
+        if public is not None:
             verified = verifier.verify_with_key(view, public)
         else:
             verified = verifier.authorize(view, Requirement(args.level))
     except AAuthError as exc:
         print_json({"valid": False, "error": exc.code, "error_description": exc.description})
+        if args.explain:
+            _explain(view, settings, args.base, _key_for_explain(exc, public, view), exc)
         return 1
     finally:
         discovery.close()
     result = {"valid": True, **verified.to_dict()}
     print_json({k: result[k] for k in ("valid", "scheme", "agent", "agent_delegate", "sub", "scope", "act",
                                        "key_thumbprint")})
+    if args.explain:
+        _explain(view, settings, args.base, verified.key, None)
     return 0
+
+
+def _key_for_explain(exc: AAuthError, public: PublicKey | None, view: RequestView) -> PublicKey | None:
+    """The key to explain a refusal with: the one the verifier checked the signature
+    with, else ``--key``, else an inline ``hwk`` key; ``None`` when the request was
+    refused before any key was found (the explanation then shows the base only)."""
+    explanation: Explanation | None = exc.explanation if isinstance(exc, SignatureError) else None
+    if explanation is not None and explanation.key is not None:
+        return explanation.key
+    if public is not None:
+        return public
+    try:
+        sigkey = parse_signature_key(view.headers.get("signature-key") or "")
+        return sigkey.hwk_key() if sigkey.scheme == "hwk" else None
+    except AAuthError:
+        return None
+
+
+def _explain(view: RequestView, settings: AAuthSettings, base: Base, key: PublicKey | None,
+             refusal: AAuthError | None) -> None:
+    """Print the explanation after the verdict (``--explain``)."""
+    configured = settings.canonical_authority
+    verified_view = view._replace(authority=configured) if configured else view
+    try:
+        explanation = explain_request(verified_view, key, bases=(base,), configured_authority=configured,
+                                      received_authority=view.authority, refusal=refusal)
+    except AAuthError as exc:
+        sys.stdout.write(f"\nexplain: nothing to explain: {exc.code}: {exc.description}\n")
+        return
+    sys.stdout.write("\n" + explanation.to_text())

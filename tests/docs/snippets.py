@@ -7,6 +7,7 @@ HTML comment that tells the documentation tests how to exercise it::
     <!-- doctest: continue -->             run this python block in the same program as the previous one
     <!-- doctest: expect-exit=1 -->        a shell block whose last command must exit 1
     <!-- doctest: check=NAME -->           also (or, for shell, instead) run the paired check NAME
+    <!-- doctest: output -->               a text block: exactly the standard output of the shell block before it
 
 Several directives go in one comment separated by ``;``.  The comment is invisible
 in rendered Markdown, so readers see only the snippet.
@@ -24,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 #: Every page whose code blocks are exercised: the docs and the README.
 PAGES: tuple[Path, ...] = (*sorted(DOCS.glob("*.md")), ROOT / "README.md")
-#: Fence languages the tests know how to exercise; any other is an error.
-LANGUAGES = frozenset({"python", "bash", "json", "toml", "http"})
+#: Fence languages the tests know how to exercise (``text`` only with ``output``); any other is an error.
+LANGUAGES = frozenset({"python", "bash", "json", "toml", "http", "text"})
 
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<lang>[\w+-]*)\s*$")
 _DIRECTIVE = re.compile(r"^\s*<!--\s*doctest:\s*(?P<body>.*?)\s*-->\s*$")

@@ -5,7 +5,9 @@
 * ``bash`` blocks run under ``bash -eu -o pipefail`` with the installed ``aauth``
   console script first on ``PATH``;
 * ``json`` / ``toml`` blocks are parsed; ``http`` blocks are parsed as a message and
-  every AAuth header in them goes through the library's own parser.
+  every AAuth header in them goes through the library's own parser;
+* a ``text`` block marked ``<!-- doctest: output -->`` must be exactly what the shell
+  block before it printed (unmarked ``text`` blocks, such as log lines, are shown as-is).
 
 Every process gets ``tests/docs/_guard`` on ``PYTHONPATH``: its ``sitecustomize``
 refuses any DNS lookup or connection that is not loopback, so a snippet that would
@@ -170,8 +172,24 @@ def _check_app_flow(block: Block, workdir: Path, env: dict[str, str]) -> None:
     _run([sys.executable, str(script)], block, workdir, env)
 
 
+def _check_quickstart(block: Block, workdir: Path, env: dict[str, str]) -> None:
+    """The README Quickstart's serving blocks: each command exists with the options it uses (running
+    them serves forever; tests/e2e/test_readme_quickstart.py runs them for real on loopback)."""
+    if block.lang == "python":
+        return  # written as app.py and compiled like every python block
+    for line in block.code.splitlines():
+        words = line.split("#")[0].replace("&", " ").split()
+        if words[:1] == ["aauth"]:
+            _run([str(VENV_BIN / "aauth"), words[1], "--help"], block, workdir, env)
+        elif words[:1] == ["uvicorn"]:
+            _check_uvicorn_target(block, workdir, env)
+        elif words:
+            raise AssertionError(f"{block.where}: unexpected command in the Quickstart: {line!r}")
+
+
 CHECKS: dict[str, Callable[[Block, Path, dict[str, str]], None]] = {
     "app-flow": _check_app_flow,
+    "quickstart": _check_quickstart,
     "demo-scripts": _check_demo_scripts,
     "pip-extras": _check_pip_extras,
     "django-project": _check_django_project,
@@ -179,7 +197,7 @@ CHECKS: dict[str, Callable[[Block, Path, dict[str, str]], None]] = {
     "flask-run": _check_flask_run,
 }
 #: Checks that replace running a shell block (the block would install, serve or recurse).
-INSTEAD_OF_RUNNING = frozenset({"demo-scripts", "pip-extras", "uvicorn-target", "flask-run"})
+INSTEAD_OF_RUNNING = frozenset({"demo-scripts", "pip-extras", "uvicorn-target", "flask-run", "quickstart"})
 
 
 # ----------------------------------------------------------------------------- per-language
@@ -223,6 +241,7 @@ def exercise(page: Path, workdir: Path) -> int:
     _shared_files(workdir)
     blocks = blocks_of(page)
     program: list[Block] = []
+    last_output: str | None = None  # standard output of the last shell block run
 
     def flush() -> None:
         if program:
@@ -234,7 +253,7 @@ def exercise(page: Path, workdir: Path) -> int:
 
     for block in blocks:
         assert block.lang in LANGUAGES, f"{block.where}: fence language {block.lang!r} is not exercised"
-        unknown = set(block.directives) - {"file", "continue", "expect-exit", "check"}
+        unknown = set(block.directives) - {"file", "continue", "expect-exit", "check", "output"}
         assert not unknown, f"{block.where}: unknown doctest directive(s) {sorted(unknown)}"
         check = block.directives.get("check")
         assert check is None or check in CHECKS, f"{block.where}: unknown check {check!r}"
@@ -255,14 +274,18 @@ def exercise(page: Path, workdir: Path) -> int:
                 if block.file is not None:
                     _write(block, workdir)
                 elif check not in INSTEAD_OF_RUNNING:
-                    _run(["bash", "-eu", "-o", "pipefail", "-c", block.code], block, workdir, env,
-                         expect=int(block.directives.get("expect-exit", "0")))
+                    last_output = _run(["bash", "-eu", "-o", "pipefail", "-c", block.code], block, workdir, env,
+                                       expect=int(block.directives.get("expect-exit", "0"))).stdout
             elif block.lang == "json":
                 json.loads(block.code)
             elif block.lang == "toml":
                 tomllib.loads(block.code)
             elif block.lang == "http":
                 _check_http(block)
+            elif block.lang == "text" and "output" in block.directives:
+                assert last_output is not None, f"{block.where}: no shell block ran before this output"
+                assert block.code == last_output, (
+                    f"{block.where}: the shown output differs from what the command printed:\n{last_output}")
             if block.file is not None and block.lang != "bash":
                 _write(block, workdir)
         if check is not None:
