@@ -15,12 +15,12 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import AAuthError
-from . import decode, keygen, sign, verify
+from . import decode, dev, keygen, request, sign, verify
 from ._common import UsageError
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (keygen, decode, sign, verify)
+COMMANDS = (keygen, decode, sign, verify, dev, request)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -239,9 +239,9 @@ class FlowEngine:
                 token = yield from self._obtain(challenge, resource, make_request)
                 obtained = True
                 signer = self.identity.with_token(token.auth_token)
-            elif token is not None or (challenge.identity and signer.scheme == "hwk"):
+            elif token is not None or (challenge.identity and signer.scheme == "hwk" and self.identity.scheme != "hwk"):
                 token = None
-                signer = self.identity  # present the identity; the resource will say what it needs
+                signer = self.identity  # present the identity (an hwk-only agent has none to present)
             else:
                 return None
             response = yield from self._send(request, body, signer, sends)
@@ -291,6 +291,15 @@ class FlowEngine:
         log.debug("\n".join(lines))
 
     # ------------------------------------------------------------------ auth server
+
+    def obtain(self, url: str, resource_token: str, auth_server: str, make_request: RequestFactory) -> Flow:
+        """Trade a resource token got ahead of time (``POST /resource/token``, B §5.4) for an
+        auth token, cached for ``url``'s origin exactly as if a challenge had carried it.
+
+        A generator like :meth:`flow`: the caller sends what it yields (without this auth)."""
+        challenge = AgentAuthChallenge(auth_token=True, resource_token=resource_token, auth_server=auth_server)
+        token: CachedToken = yield from self._obtain(challenge, origin_of(url), make_request)
+        return token
 
     def _obtain(self, challenge: AgentAuthChallenge, resource: str, make_request: RequestFactory) -> Flow:
         auth_server = challenge.auth_server or ""  # the issuer identifier, kept exactly as named
