@@ -26,6 +26,7 @@ from .discovery import Discovery
 from .errors import AAuthError
 from .headers import parse_signature_input
 from .keys import SigningKey, load_signing_key
+from .observe import Telemetry, log_refusal
 from .request import HEADER_TYPES as _HEADER_TYPES
 from .request import Headers, RequestView
 from .resource import RESOURCE_TOKEN_PATH, ResourceIdentity
@@ -73,6 +74,7 @@ class AAuthService:
         discovery: Discovery | None = None,
         replay_cache: ReplayCache | None = None,
         clock: Callable[[], float] = time.time,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -92,6 +94,14 @@ class AAuthService:
         self.verifier = Verifier(
             settings, discovery=self.discovery, replay_cache=replay_cache, resource=self.resource, clock=clock
         )
+        #: OpenTelemetry spans and counters: with ``telemetry=True``, or an injected one (see
+        #: :mod:`aauth_core.observe`).
+        if telemetry is None and settings.telemetry:
+            telemetry = Telemetry()
+        self.telemetry = telemetry
+        if self.telemetry is not None:  # wrapped once here: no cost per request when it is off
+            self.verify = self.telemetry.wrap(self.verify)  # type: ignore[method-assign,assignment]
+            self.averify = self.telemetry.awrap(self.averify)  # type: ignore[method-assign,assignment]
         #: What a bare decorator or ``protect_all`` demands (the ``default_requirement`` setting).
         self.default_requirement = parse_requirement(settings.default_requirement)
         # The path rules, compiled once: longest prefix first, each with its "prefix/" form and
@@ -245,10 +255,11 @@ class AAuthService:
 
     # ------------------------------------------------------------------ responses
 
-    def log_refusal(self, error: AAuthError, method: str, path: str) -> None:
-        """One INFO line per refusal on ``aauth.core``: the code and where, never a token or body."""
-        if log.isEnabledFor(logging.INFO):
-            log.info("refused %s %r: %s (%d)", method, path[:200], error.code, error.status_code)
+    def log_refusal(self, error: AAuthError, method: str, path: str, headers: HeaderLookup | None = None) -> None:
+        """Every adapter calls this once per refusal: one INFO line on ``aauth`` (code, description,
+        scheme, claimed caller, path; never a token, signature or body) and, with telemetry, the
+        refusal counter."""
+        log_refusal(error, method, path, headers, self.telemetry)
 
     def error_response(self, error: AAuthError) -> ErrorResponse:
         """JSON ``{"error", "error_description"}`` plus the challenge (A9)."""
@@ -263,22 +274,26 @@ class AAuthService:
         try:
             verified = self.verify(view)
         except AAuthError as exc:
+            self.log_refusal(exc, view.method, view.path, view.headers)
             return self.error_response(exc)
-        return self.resource_token_reply(verified, view.body or b"")
+        return self.resource_token_reply(verified, view.body or b"", view.headers)
 
     async def aresource_token(self, view: RequestView) -> Reply | ErrorResponse:
         try:
             verified = await self.averify(view)
         except AAuthError as exc:
+            self.log_refusal(exc, view.method, view.path, view.headers)
             return self.error_response(exc)
-        return self.resource_token_reply(verified, view.body or b"")
+        return self.resource_token_reply(verified, view.body or b"", view.headers)
 
-    def resource_token_reply(self, verified: VerifiedRequest | None, body: bytes) -> Reply | ErrorResponse:
+    def resource_token_reply(self, verified: VerifiedRequest | None, body: bytes,
+                             headers: HeaderLookup | None = None) -> Reply | ErrorResponse:
         """The endpoint's answer for a request an adapter already verified (once: twice
         would trip the replay cache)."""
         try:
             return self._resource_token_reply(self.require(verified, _IDENTITY), body)
         except AAuthError as exc:
+            self.log_refusal(exc, "POST", RESOURCE_TOKEN_PATH, headers)
             return self.error_response(exc)
 
     def _resource_token_reply(self, verified: VerifiedRequest, body: bytes) -> Reply:

@@ -88,6 +88,8 @@ class AAuthSettings:
         body an adapter buffers to check ``Content-Digest`` (413 beyond it).
         ``debug``: log the signature base of a
         signature that did not verify (development only: bases are sensitive).
+        ``telemetry``: an OpenTelemetry span per verification and counters of
+        verified and refused requests (needs the ``otel`` extra).
     """
 
     resource_id: str | None = None
@@ -129,6 +131,7 @@ class AAuthSettings:
     allow_options: bool = True
     max_body_bytes: int = 10 * 1024 * 1024
     debug: bool = False
+    telemetry: bool = False
 
     def __post_init__(self) -> None:
         for name in ("trusted_issuers", "signature_bases", "algorithms", "schemes", "x509_trust_roots",

@@ -158,7 +158,7 @@ def render_error(request: HttpRequest, error: AAuthError) -> HttpResponse:
     """The response for ``error``: ``{"error", "error_description"}`` plus ``Agent-Auth`` (A9),
     or the configured handler's ``(request, error)`` response with the challenge headers it lacks."""
     service = get_service()
-    service.log_refusal(error, request.method or "GET", request.path_info)
+    service.log_refusal(error, request.method or "GET", request.path_info, Headers.from_environ(request.META))
     handler = get_error_handler()
     if handler is not None:
         response = handler(request, error)

@@ -47,7 +47,7 @@ def _resource_token(request: HttpRequest) -> HttpResponse:
         body = body_for_form(request)  # within max_body_bytes, as every adapter reads it
     except AAuthError as exc:
         return render_error(request, exc)
-    reply = service.resource_token_reply(context, body)
+    reply = service.resource_token_reply(context, body, request.headers)
     response = HttpResponse(reply.body, status=reply.status)
     for name, value in reply.headers.items():
         response[name] = value

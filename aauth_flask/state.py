@@ -122,7 +122,7 @@ class AppState:
     def render(self, error: AAuthError) -> Response:
         """The refusal: the custom handler's response (challenge headers added if missing) or the default."""
         req = request._get_current_object()  # type: ignore[attr-defined]
-        self.service.log_refusal(error, req.method, req.path)
+        self.service.log_refusal(error, req.method, req.path, req.headers)
         if self.error_handler is None:
             return default_error_response(self.service, error)
         response = current_app.make_response(self.error_handler(req, error))

@@ -39,7 +39,7 @@ def _resource_token() -> Response:
         body = read_body(state.service, request)  # bounded; the same bytes when verification read them
     except AAuthError as exc:
         return state.render(exc)
-    reply = state.service.resource_token_reply(verified, body)
+    reply = state.service.resource_token_reply(verified, body, request.headers)
     return Response(reply.body, status=reply.status, headers=dict(reply.headers))
 
 

@@ -251,7 +251,7 @@ class AAuthMiddleware:
         return preflight_response()
 
     async def _response_for(self, error: AAuthError, request: Request) -> Response:
-        self.service.log_refusal(error, request.method, request.url.path)
+        self.service.log_refusal(error, request.method, request.url.path, request.headers)
         if self.error_handler is not None:
             result = self.error_handler(request, error)
             response = await result if inspect.isawaitable(result) else result
