@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 from . import dialect
 from .cache import KeyCache, ReplayCache
-from .cache_url import MEMORY_URL, cache_from_url
+from .cache.url import MEMORY_URL, cache_from_url
 from .context import Requirement, VerifiedRequest
 from .contract import PREFLIGHT, SKIP, Gate, HeaderLookup, Step, declared_length, is_cors_preflight
 from .discovery import Discovery

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from .cache_url import check_cache_url
+from .cache.url import check_cache_url
 from .context import Requirement
 from .errors import AAuthError
 from .request import canonical_authority

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from . import dialect
 from ._sansio import Call, Flow, arun, run
 from .cache import MemoryReplayCache, ReplayCache
-from .cache_url import cache_from_url
+from .cache.url import cache_from_url
 from .context import Actor, Requirement, VerifiedRequest
 from .discovery import Discovery
 from .errors import (

@@ -84,7 +84,7 @@ class AuthServerConfig:
         # Normalised once, here (see normalize_identifier); tokens are then compared exactly.
         object.__setattr__(self, "issuer", normalize_identifier(self.issuer))
         if self.store_url != "memory://":
-            from ..cache_url import check_cache_url
+            from ..cache.url import check_cache_url
 
             try:
                 check_cache_url(self.store_url)

@@ -80,7 +80,7 @@ def store_from_url(url: str, *, clock: Callable[[], float] = time.time) -> AuthS
     """
     if url == "memory://":
         return MemoryStore(clock=clock)
-    from ..cache_url import check_cache_url
+    from ..cache.url import check_cache_url
 
     check_cache_url(url)
     if "fail_open" in url:

@@ -18,7 +18,7 @@ import redis
 import redis.asyncio as aredis
 from redis.exceptions import RedisError
 
-from ..cache_redis import DEFAULT_TIMEOUT, async_redis_client, redis_client
+from ..cache.redis import DEFAULT_TIMEOUT, async_redis_client, redis_client
 from ..errors import CacheUnavailable
 from .store import Kind
 

@@ -155,14 +155,16 @@ def test_key_cache_get_set_delete() -> None:
     assert c.get("u") is None
 
 
-def test_key_cache_is_lru() -> None:
+def test_key_cache_is_bounded_oldest_first() -> None:
+    """The engine's one eviction policy (aauth_core.cache.bounded): a hit does not reorder."""
     c = MemoryKeyCache(max_entries=2)
     c.set("a", doc(1))
     c.set("b", doc(2))
-    assert c.get("a") is not None  # a is now most recently used
-    c.set("c", doc(3))  # evicts b
-    assert c.get("b") is None
-    assert c.get("a") is not None and c.get("c") is not None
+    assert c.get("a") is not None
+    c.set("c", doc(3))  # evicts a, the oldest
+    assert c.get("a") is None
+    assert c.get("b") is not None and c.get("c") is not None
+    c.set("b", doc(4))  # replacing a key keeps the size
     assert len(c) == 2
 
 
@@ -195,3 +197,24 @@ def test_a_key_refused_while_full_is_remembered_once_room_appears() -> None:
     assert c.add("y", clock.now + 60)
     clock.advance(1.5)  # "x" expires too; "y" is kept under its own second
     assert not c.add("y", clock.now + 60)
+
+
+def test_bounded_cache_and_memoize() -> None:
+    from aauth_core.cache import BoundedCache, memoize
+
+    cache: BoundedCache[str, int] = BoundedCache(3)
+    for i, key in enumerate("abcd"):
+        cache.put(key, i)
+    assert len(cache) == 3 and "a" not in cache and cache.get("d") == 3
+    assert cache.pop("d") == 3 and cache.pop("d") is None
+    with pytest.raises(ValueError):
+        BoundedCache(0)
+    calls: list[str] = []
+
+    @memoize(2)
+    def parse(text: str) -> int:
+        calls.append(text)
+        return len(text)
+
+    assert [parse("x"), parse("x"), parse("yy"), parse("zzz"), parse("x")] == [1, 1, 2, 3, 1]
+    assert calls == ["x", "yy", "zzz", "x"] and len(parse.cache) == 2  # type: ignore[attr-defined]

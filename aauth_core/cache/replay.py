@@ -1,10 +1,8 @@
-"""Cache extension points: the replay cache and the key-document cache.
+"""The replay cache: a protocol, and the in-process default that never forgets an entry early.
 
-Both are ``typing.Protocol``s so a deployment can plug in a shared store (Redis,
-memcached) without subclassing anything; the in-memory versions here are the
-defaults for a single process.  Both are bounded: an attacker must not be able to
-grow them without limit.  A full replay cache refuses new requests (503) rather
-than forget an entry early, which would make its request replayable.
+A protocol so a deployment can plug in a shared store (Redis: :mod:`aauth_core.cache.redis`)
+without subclassing.  A full replay cache refuses new requests (503) rather than forget an
+entry early, which would make its request replayable.
 """
 
 from __future__ import annotations
@@ -14,20 +12,13 @@ import logging
 import math
 import threading
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, NoReturn, Protocol, runtime_checkable
+from collections import deque
+from collections.abc import Callable
+from typing import NoReturn, Protocol, runtime_checkable
 
-from .errors import CacheUnavailable
+from ..errors import CacheUnavailable
 
-__all__ = [
-    "CachedDocument",
-    "KeyCache",
-    "MemoryKeyCache",
-    "MemoryReplayCache",
-    "ReplayCache",
-]
+__all__ = ["MemoryReplayCache", "ReplayCache"]
 
 logger = logging.getLogger("aauth.core")
 
@@ -142,66 +133,3 @@ class MemoryReplayCache:
     def __len__(self) -> int:
         with self._lock:
             return len(self._expiry)
-
-
-@dataclass(frozen=True, slots=True)
-class CachedDocument:
-    """A fetched JSON document with its freshness window.
-
-    Fresh until ``fresh_until``; usable as a fallback, when a refresh fails,
-    until ``stale_until``.
-    """
-
-    value: Mapping[str, Any]
-    fetched_at: float
-    fresh_until: float
-    stale_until: float
-
-
-@runtime_checkable
-class KeyCache(Protocol):
-    """Stores fetched metadata / JWKS documents by URL."""
-
-    def get(self, key: str) -> CachedDocument | None: ...
-
-    def set(self, key: str, doc: CachedDocument) -> None: ...
-
-    def delete(self, key: str) -> None: ...
-
-
-class MemoryKeyCache:
-    """In-process, thread-safe LRU of fetched documents.
-
-    Entries are not expired here: the caller decides between fresh, stale and
-    gone from the document's own timestamps, so a stale copy stays available as a
-    fallback while its issuer is down.
-    """
-
-    def __init__(self, max_entries: int = 10_000) -> None:
-        if max_entries < 1:
-            raise ValueError("max_entries must be at least 1")
-        self._max = max_entries
-        self._lock = threading.Lock()
-        self._docs: OrderedDict[str, CachedDocument] = OrderedDict()
-
-    def get(self, key: str) -> CachedDocument | None:
-        with self._lock:
-            doc = self._docs.get(key)
-            if doc is not None:
-                self._docs.move_to_end(key)
-            return doc
-
-    def set(self, key: str, doc: CachedDocument) -> None:
-        with self._lock:
-            self._docs[key] = doc
-            self._docs.move_to_end(key)
-            while len(self._docs) > self._max:
-                self._docs.popitem(last=False)
-
-    def delete(self, key: str) -> None:
-        with self._lock:
-            self._docs.pop(key, None)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._docs)
