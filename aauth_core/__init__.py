@@ -27,7 +27,7 @@ _EXPORTS = {
     "SignatureError": "errors",
     "TokenError": "errors",
     "AAuthSettings": "settings",
-    "SettingsError": "settings",
+    "SettingsError": "errors",
     "Requirement": "context",
     "VerifiedRequest": "context",
     "Actor": "context",
@@ -69,13 +69,14 @@ if TYPE_CHECKING:
         CacheUnavailable,
         DiscoveryError,
         InsufficientScope,
+        SettingsError,
         SignatureError,
         TokenError,
     )
     from .keys import PublicKey, SigningKey, load_signing_key
     from .request import Headers, RequestView
     from .service import AAuthService
-    from .settings import AAuthSettings, SettingsError
+    from .settings import AAuthSettings
 
 
 def __getattr__(name: str) -> Any:

@@ -1,14 +1,15 @@
-"""Everything that is specific to the ``aauth-2026-01`` profile, in one place.
+"""The ``aauth-2026-01`` profile's values as module constants, read from its
+:class:`~aauth_core.profile.Profile` object (:mod:`aauth_core.profile.aauth_2026_01`).
 
-Protocol A1/A10: header names, token ``typ`` values, metadata paths and the
-token-request vocabulary changed several times after January 2026.  Keeping them
-here means a later profile is a new set of constants, not a hunt through the
-adapters.
+The code that speaks only the January dialect reads them here; what a profile decides
+is defined once, in the profile object (docs/architecture.md, "the profile seam").
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+from .profile import AAUTH_2026_01
 
 __all__ = [
     "PROFILE",
@@ -34,37 +35,35 @@ __all__ = [
     "SCHEMES",
 ]
 
-PROFILE: Final = "aauth-2026-01"
+_P = AAUTH_2026_01
 
-CHALLENGE_HEADER: Final = "Agent-Auth"
-SIGNATURE_HEADER: Final = "Signature"
-SIGNATURE_INPUT_HEADER: Final = "Signature-Input"
-SIGNATURE_KEY_HEADER: Final = "Signature-Key"
-CONTENT_DIGEST_HEADER: Final = "Content-Digest"
+PROFILE: Final = _P.name
 
-TYP_AGENT: Final = "agent+jwt"
-TYP_RESOURCE: Final = "resource+jwt"
-TYP_AUTH: Final = "auth+jwt"
+CHALLENGE_HEADER: Final = _P.challenge_header
+SIGNATURE_HEADER: Final = _P.signature_header
+SIGNATURE_INPUT_HEADER: Final = _P.signature_input_header
+SIGNATURE_KEY_HEADER: Final = _P.signature_key_header
+CONTENT_DIGEST_HEADER: Final = _P.content_digest_header
 
-WELL_KNOWN_AGENT: Final = "aauth-agent"
-WELL_KNOWN_RESOURCE: Final = "aauth-resource"
-WELL_KNOWN_ISSUER: Final = "aauth-issuer"
+TYP_AGENT: Final = _P.typ_agent
+TYP_RESOURCE: Final = _P.typ_resource
+TYP_AUTH: Final = _P.typ_auth
+
+WELL_KNOWN_AGENT: Final = _P.well_known_agent
+WELL_KNOWN_RESOURCE: Final = _P.well_known_resource
+WELL_KNOWN_ISSUER: Final = _P.well_known_issuer
 
 #: The member of each metadata document that must equal the identifier it was fetched for.
-METADATA_ID_FIELD: Final = {
-    WELL_KNOWN_AGENT: "agent",
-    WELL_KNOWN_RESOURCE: "resource",
-    WELL_KNOWN_ISSUER: "issuer",
-}
+METADATA_ID_FIELD: Final = _P.metadata_id_field
 
-REQUEST_TYPES: Final = ("auth", "code", "exchange", "refresh")
-FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
+REQUEST_TYPES: Final = _P.request_types
+FORM_CONTENT_TYPE: Final = _P.form_content_type
 
-HTTPSIG_ALG_ED25519: Final = "ed25519"
-HTTPSIG_ALG_P256: Final = "ecdsa-p256-sha256"
+HTTPSIG_ALG_ED25519: Final = _P.httpsig_alg_ed25519
+HTTPSIG_ALG_P256: Final = _P.httpsig_alg_p256
 #: Accepted JWS ``alg`` names for Ed25519 (A6: ``EdDSA`` on output, both on input).
-JWT_ALGS_ED25519_IN: Final = ("EdDSA", "Ed25519")
-JWT_ALG_ED25519_OUT: Final = "EdDSA"
-JWT_ALG_P256: Final = "ES256"
+JWT_ALGS_ED25519_IN: Final = _P.jwt_algs_ed25519_in
+JWT_ALG_ED25519_OUT: Final = _P.jwt_alg_ed25519_out
+JWT_ALG_P256: Final = _P.jwt_alg_p256
 
-SCHEMES: Final = ("hwk", "jwks", "jwt", "x509")
+SCHEMES: Final = _P.schemes

@@ -18,7 +18,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 from .errors import AAuthError
 
-__all__ = ["Call", "Flow", "arun", "call", "run"]
+__all__ = ["Call", "Effect", "Flow", "arun", "call", "run"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -42,6 +42,8 @@ class Call(Generic[T]):
 
 #: A flow yields effects and returns ``T``; what each ``yield from call(...)`` receives is typed there.
 Flow = Generator["Call[Any]", Any, T]
+#: What :func:`call` returns: one effect whose result is ``T`` (for helpers that wrap a call).
+Effect = Generator["Call[T]", Any, T]
 
 
 def call(sync: Callable[P, T], async_: Callable[P, Awaitable[T]], /, *args: P.args,

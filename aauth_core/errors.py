@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .explain import Explanation
+    from .resource.explain import Explanation
 
 __all__ = [
     "AAuthError",
@@ -29,6 +29,8 @@ __all__ = [
     "ReplayError",
     "CacheUnavailable",
     "TokenEndpointError",
+    "SettingsError",
+    "KeyError_",
 ]
 
 
@@ -90,7 +92,7 @@ class SignatureError(AAuthError):
 
     default_code = "invalid_signature"
     #: Set only in explicit debug mode (``AAuthSettings.debug``) when a signature did not
-    #: verify: the :class:`~aauth_core.explain.Explanation` (bases, what would have verified).
+    #: verify: the :class:`~aauth_core.resource.explain.Explanation` (bases, what would have verified).
     #: It holds signature bases: never rendered into a response.
     explanation: Explanation | None = None
 
@@ -138,3 +140,19 @@ class TokenEndpointError(AAuthError):
 
     default_code = "invalid_request"
     default_status = 400
+
+
+class SettingsError(AAuthError, ValueError):
+    """A setting is missing or invalid (raised at start-up, not per request).
+
+    Also a ``ValueError``: code written against the Django adapter's earlier
+    ``ValueError`` for a bad decorator argument still catches it."""
+
+    default_code = "invalid_settings"
+    default_status = 500
+
+
+class KeyError_(AAuthError):  # noqa: N801 - avoid shadowing the builtin KeyError
+    """A key or JWK is malformed or of an unsupported type."""
+
+    default_code = "invalid_key"

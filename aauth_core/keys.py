@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from . import dialect
-from .errors import AAuthError
+from .errors import KeyError_
 
 __all__ = [
     "KeyAlg",
@@ -46,12 +46,6 @@ __all__ = [
 ]
 
 KeyAlg = Literal["ed25519", "p256"]
-
-
-class KeyError_(AAuthError):  # noqa: N801 - avoid shadowing the builtin KeyError
-    """A key or JWK is malformed or of an unsupported type."""
-
-    default_code = "invalid_key"
 
 
 def b64url_encode(data: bytes) -> str:

@@ -3,7 +3,7 @@
 Starlette takes these as keyword arguments, Flask as ``AAUTH_*`` config keys and
 Django as an ``AAUTH = {...}`` dict; all three map onto this frozen dataclass
 (:meth:`AAuthSettings.from_mapping`).  Every default is the secure one; loosening
-anything takes an explicit setting (architecture convention 8).
+anything takes an explicit setting (docs/architecture.md, "secure defaults").
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from .cache.url import check_cache_url
 from .context import Requirement
-from .errors import AAuthError
+from .errors import SettingsError
 from .request import canonical_authority
 from .tokens import MAX_LIFETIME
 
@@ -28,16 +28,6 @@ SignatureKeyFormat = Literal["transcript", "sf"]
 
 _BASES = ("rfc9421", "demo-2026-01")
 _ALGS = ("ed25519", "ecdsa-p256-sha256")
-
-
-class SettingsError(AAuthError, ValueError):
-    """A setting is missing or invalid (raised at start-up, not per request).
-
-    Also a ``ValueError``: code written against the Django adapter's earlier
-    ``ValueError`` for a bad decorator argument still catches it."""
-
-    default_code = "invalid_settings"
-    default_status = 500
 
 
 def _tuple(value: Any) -> tuple[str, ...]:

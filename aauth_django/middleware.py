@@ -26,9 +26,9 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
-from aauth_core.contract import Step
 from aauth_core.errors import AAuthError
 from aauth_core.request import Headers
+from aauth_core.resource.contract import Step
 
 from .conf import get_service
 from .request import ATTRIBUTE, build_view, mark_unverified, preflight_response, render_error

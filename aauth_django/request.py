@@ -7,7 +7,7 @@ whenever the server hands it over:
 * WSGI: ``RAW_URI`` (gunicorn, werkzeug) or ``REQUEST_URI`` (uWSGI, werkzeug,
   mod_wsgi);
 * otherwise (``wsgiref``, Django's test clients) ``SCRIPT_NAME + PATH_INFO``
-  re-quoted (:func:`aauth_core.contract.raw_path_from_environ`, as in Flask).
+  re-quoted (:func:`aauth_core.resource.contract.raw_path_from_environ`, as in Flask).
   That re-quoting is exact for ordinary paths (``/files/caf%C3%A9%20x``) but
   cannot restore what the server decoded away — an encoded ``%2F``, lower-case
   hex — so such signatures fail closed there.  Serve through a server that
@@ -26,9 +26,9 @@ from collections.abc import Iterable
 from django.http import HttpRequest, HttpResponse
 
 from aauth_core.context import Requirement, VerifiedRequest
-from aauth_core.contract import fallback_host, missing_challenge_headers, raw_path_from_environ
 from aauth_core.errors import AAuthError
 from aauth_core.request import Headers, RequestView
+from aauth_core.resource.contract import fallback_host, missing_challenge_headers, raw_path_from_environ
 from aauth_core.service import PREFLIGHT_REPLY, AAuthService
 from aauth_core.settings import route_requirement
 

@@ -17,14 +17,15 @@ from typing import Any
 
 from flask import Request
 
-from aauth_core.contract import fallback_host, raw_path_from_environ
 from aauth_core.request import Headers, RequestView
+from aauth_core.resource.contract import fallback_host, raw_path_from_environ
 from aauth_core.service import AAuthService
 
 __all__ = ["raw_path", "read_body", "request_view"]
 
 raw_path = raw_path_from_environ
-"""The request path as received on the wire (no query): see :func:`aauth_core.contract.raw_path_from_environ`."""
+"""The request path as received on the wire (no query): see
+:func:`aauth_core.resource.contract.raw_path_from_environ`."""
 
 
 def request_view(service: AAuthService, request: Request, headers: Headers | None = None) -> RequestView:

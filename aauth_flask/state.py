@@ -17,9 +17,9 @@ from flask import Flask, Request, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from aauth_core.context import Requirement, VerifiedRequest
-from aauth_core.contract import Step, missing_challenge_headers
 from aauth_core.errors import AAuthError
 from aauth_core.request import Headers
+from aauth_core.resource.contract import Step, missing_challenge_headers
 from aauth_core.service import PREFLIGHT_REPLY, AAuthService
 from aauth_core.settings import route_requirement
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from starlette.types import Message, Receive, Scope
 
-from aauth_core.contract import fallback_host
 from aauth_core.request import Headers, RequestView
+from aauth_core.resource.contract import fallback_host
 from aauth_core.service import AAuthService
 
 __all__ = ["read_body", "replay_body", "view_of"]

@@ -25,9 +25,10 @@ from __future__ import annotations
 import hmac
 import html
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from importlib.resources import files
 from string import Template
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from starlette.applications import Starlette
@@ -74,61 +75,31 @@ def _template(name: str) -> Template:
 
 def build_auth_server_app(server: AuthServer, *, debug: bool = False) -> Starlette:
     """The auth server's ASGI app.  Mount it at the root of the issuer's origin."""
-    templates = {name: _template(f"{name}.html") for name in ("login", "consent", "error")}
-    issuer_origin = _origin(server.issuer)
-    secure_cookie = urlsplit(server.issuer).scheme == "https"
+    consent = _ConsentEndpoint(server, _Pages(server))
+    routes = [
+        Route(f"/.well-known/{dialect.WELL_KNOWN_ISSUER}", _document(server.metadata), methods=["GET"]),
+        Route("/jwks.json", _document(server.jwks), methods=["GET"]),
+        Route(TOKEN_PATH, _token_endpoint(server), methods=["POST"]),
+        Route(AUTH_PATH, consent.get, methods=["GET"]),
+        Route(AUTH_PATH, consent.post, methods=["POST"]),
+    ]
+    return Starlette(debug=debug, routes=routes)
 
-    def page(name: str, values: Mapping[str, str], *, status: int = 200,
-             raw: Mapping[str, str] | None = None) -> HTMLResponse:
-        escaped = {k: html.escape(v, quote=True) for k, v in values.items()}
-        escaped.update(raw or {})
-        escaped.setdefault("issuer", html.escape(server.issuer))
-        return HTMLResponse(templates[name].substitute(escaped), status_code=status, headers=_PAGE_HEADERS)
 
-    def error_page(status: int, code: str, description: str) -> HTMLResponse:
-        return page("error", {"code": code, "description": description}, status=status)
+# ----------------------------------------------------------------------------- documents, token endpoint
 
-    def set_session(response: Response, session_id: str) -> None:
-        response.set_cookie(
-            SESSION_COOKIE, session_id, max_age=server.config.lifetimes.session, path=AUTH_PATH,
-            secure=secure_cookie, httponly=True, samesite="strict",
-        )
 
-    def consent_values(consent: ConsentRequest, state: str, csrf: str) -> dict[str, str]:
-        return {
-            "action": AUTH_PATH,
-            "agent": consent.agent,
-            "agent_label": consent.agent_name or consent.agent,
-            "resource": consent.resource,
-            "request_token": consent.request_token,
-            "redirect_uri": consent.redirect_uri,
-            "state": state,
-            "csrf": csrf,
-        }
+def _document(produce: Callable[[], dict[str, Any]]) -> Callable[[Request], Awaitable[Response]]:
+    """``GET`` of a JSON document (the metadata, the JWKS), cacheable for five minutes."""
 
-    def login_page(consent: ConsentRequest, state: str, session: Session, message: str | None = None,
-                   status: int = 200) -> HTMLResponse:
-        message_html = f'<p id="message" role="alert">{html.escape(message)}</p>' if message else ""
-        return page("login", consent_values(consent, state, session.csrf), status=status,
-                    raw={"message_html": message_html})
+    async def document(request: Request) -> Response:
+        return JSONResponse(produce(), headers={"Cache-Control": "max-age=300"})
 
-    def consent_page(consent: ConsentRequest, state: str, session: Session) -> HTMLResponse:
-        items = []
-        for scope, description in consent.scopes:
-            text = f"<code>{html.escape(scope)}</code>"
-            if description:
-                text += f" — {html.escape(description)}"
-            items.append(f'<li class="scope" data-scope="{html.escape(scope)}">{text}</li>')
-        delegate = (f" on behalf of delegate <code id=\"delegate\">{html.escape(consent.agent_delegate)}</code>"
-                    if consent.agent_delegate else "")
-        values = {**consent_values(consent, state, session.csrf), "user": session.user or ""}
-        return page("consent", values, raw={"scopes_html": "\n".join(items), "delegate_html": delegate})
+    return document
 
-    async def metadata(request: Request) -> Response:
-        return JSONResponse(server.metadata(), headers={"Cache-Control": "max-age=300"})
 
-    async def jwks(request: Request) -> Response:
-        return JSONResponse(server.jwks(), headers={"Cache-Control": "max-age=300"})
+def _token_endpoint(server: AuthServer) -> Callable[[Request], Awaitable[Response]]:
+    """``POST /agent/token``: the raw request, as received, to :meth:`AuthServer.atoken`."""
 
     async def token(request: Request) -> Response:
         try:
@@ -147,103 +118,194 @@ def build_auth_server_app(server: AuthServer, *, debug: bool = False) -> Starlet
         result = await server.atoken(view)
         return Response(result.content(), status_code=result.status, headers=dict(result.headers))
 
-    async def current_session(request: Request) -> tuple[str, Session] | None:
-        session_id = request.cookies.get(SESSION_COOKIE, "")
-        session = await server.asession(session_id) if session_id else None
-        return (session_id, session) if session is not None else None
+    return token
 
-    async def auth_get(request: Request) -> Response:
+
+# ----------------------------------------------------------------------------- pages
+
+
+class _Pages:
+    """The login, consent and error pages (every value HTML-escaped, strict headers) and the session cookie."""
+
+    def __init__(self, server: AuthServer) -> None:
+        self._server = server
+        self._templates = {name: _template(f"{name}.html") for name in ("login", "consent", "error")}
+        self._secure_cookie = urlsplit(server.issuer).scheme == "https"
+
+    def page(self, name: str, values: Mapping[str, str], *, status: int = 200,
+             raw: Mapping[str, str] | None = None) -> HTMLResponse:
+        escaped = {k: html.escape(v, quote=True) for k, v in values.items()}
+        escaped.update(raw or {})
+        escaped.setdefault("issuer", html.escape(self._server.issuer))
+        return HTMLResponse(self._templates[name].substitute(escaped), status_code=status, headers=_PAGE_HEADERS)
+
+    def error(self, status: int, code: str, description: str) -> HTMLResponse:
+        return self.page("error", {"code": code, "description": description}, status=status)
+
+    def login(self, consent: ConsentRequest, state: str, session: Session, message: str | None = None,
+              status: int = 200) -> HTMLResponse:
+        message_html = f'<p id="message" role="alert">{html.escape(message)}</p>' if message else ""
+        return self.page("login", _consent_values(consent, state, session.csrf), status=status,
+                         raw={"message_html": message_html})
+
+    def consent(self, consent: ConsentRequest, state: str, session: Session) -> HTMLResponse:
+        items = []
+        for scope, description in consent.scopes:
+            text = f"<code>{html.escape(scope)}</code>"
+            if description:
+                text += f" — {html.escape(description)}"
+            items.append(f'<li class="scope" data-scope="{html.escape(scope)}">{text}</li>')
+        delegate = (f" on behalf of delegate <code id=\"delegate\">{html.escape(consent.agent_delegate)}</code>"
+                    if consent.agent_delegate else "")
+        values = {**_consent_values(consent, state, session.csrf), "user": session.user or ""}
+        return self.page("consent", values, raw={"scopes_html": "\n".join(items), "delegate_html": delegate})
+
+    def set_session(self, response: Response, session_id: str) -> None:
+        response.set_cookie(
+            SESSION_COOKIE, session_id, max_age=self._server.config.lifetimes.session, path=AUTH_PATH,
+            secure=self._secure_cookie, httponly=True, samesite="strict",
+        )
+
+
+def _consent_values(consent: ConsentRequest, state: str, csrf: str) -> dict[str, str]:
+    return {
+        "action": AUTH_PATH,
+        "agent": consent.agent,
+        "agent_label": consent.agent_name or consent.agent,
+        "resource": consent.resource,
+        "request_token": consent.request_token,
+        "redirect_uri": consent.redirect_uri,
+        "state": state,
+        "csrf": csrf,
+    }
+
+
+# ----------------------------------------------------------------------------- the consent endpoint
+
+
+class _ConsentEndpoint:
+    """``GET``/``POST /agent/auth``: the login and consent pages, and the forms they post."""
+
+    def __init__(self, server: AuthServer, pages: _Pages) -> None:
+        self._server = server
+        self._pages = pages
+        self._issuer_origin = _origin(server.issuer)
+
+    async def get(self, request: Request) -> Response:
         params = request.query_params
         if any(len(params.getlist(n)) > 1 for n in ("request_token", "redirect_uri", "state")):
-            return error_page(400, "invalid_request", "a parameter is repeated")
+            return self._pages.error(400, "invalid_request", "a parameter is repeated")
         request_token, redirect_uri = params.get("request_token", ""), params.get("redirect_uri", "")
         state = params.get("state", "")
         if len(state) > _MAX_STATE:
-            return error_page(400, "invalid_request", "state is too long")
+            return self._pages.error(400, "invalid_request", "state is too long")
         try:
-            consent = await server.aconsent_request(request_token, redirect_uri)
+            consent = await self._server.aconsent_request(request_token, redirect_uri)
         except ConsentError as exc:
-            return error_page(exc.status_code, exc.code, exc.description)
-        current = await current_session(request)
+            return self._pages.error(exc.status_code, exc.code, exc.description)
+        current = await self._session(request)
         if current is None:
-            session_id, session = await server.anew_session()
-            response = login_page(consent, state, session)
-            set_session(response, session_id)
+            session_id, session = await self._server.anew_session()
+            response = self._pages.login(consent, state, session)
+            self._pages.set_session(response, session_id)
             return response
         _, session = current
         if session.user is None:
-            return login_page(consent, state, session)
-        return consent_page(consent, state, session)
+            return self._pages.login(consent, state, session)
+        return self._pages.consent(consent, state, session)
 
-    async def auth_post(request: Request) -> Response:
-        origin = request.headers.get("origin")
-        if origin is not None and origin != issuer_origin:
-            return error_page(403, "invalid_request", "cross-origin form submissions are refused")
-        if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-            return error_page(403, "invalid_request", "cross-site form submissions are refused")
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != dialect.FORM_CONTENT_TYPE:
-            return error_page(400, "invalid_request", "the form must be sent as a URL-encoded form")
-        try:
-            form = _parse_form(await _read_body(request))
-        except (_BodyTooLarge, ValueError):
-            return error_page(400, "invalid_request", "the form could not be read")
-        current = await current_session(request)
-        sent_csrf = form.get("csrf_token", "")
-        if current is None or not sent_csrf or not hmac.compare_digest(
-            current[1].csrf.encode("utf-8"), sent_csrf.encode("utf-8")
-        ):
+    async def post(self, request: Request) -> Response:
+        refused = self._cross_site(request)
+        if refused is not None:
+            return self._pages.error(403, "invalid_request", refused)
+        form = await _read_form(request)
+        if isinstance(form, str):
+            return self._pages.error(400, "invalid_request", form)
+        current = await self._session(request)
+        if current is None or not _csrf_matches(current[1], form.get("csrf_token", "")):
             log.info("consent form refused: CSRF check failed")
-            return error_page(403, "invalid_request",
-                              "the form has expired or did not come from this site; start again from the agent")
-        session_id, session = current
+            return self._pages.error(403, "invalid_request",
+                                     "the form has expired or did not come from this site; start again from the agent")
         state = form.get("state", "")
         if len(state) > _MAX_STATE:
-            return error_page(400, "invalid_request", "state is too long")
-        request_token, redirect_uri = form.get("request_token", ""), form.get("redirect_uri", "")
+            return self._pages.error(400, "invalid_request", "state is too long")
         try:
-            consent = await server.aconsent_request(request_token, redirect_uri)
+            consent = await self._server.aconsent_request(form.get("request_token", ""), form.get("redirect_uri", ""))
         except ConsentError as exc:
-            return error_page(exc.status_code, exc.code, exc.description)
-        action = form.get("action", "")
+            return self._pages.error(exc.status_code, exc.code, exc.description)
         try:
-            if action == "login":
-                user = await run_in_threadpool(server.authenticate, form.get("username", ""),
-                                               form.get("password", ""))
-                if user is None:
-                    log.info("consent login failed")
-                    return login_page(consent, state, session, "Wrong user name or password.", 401)
-                new_id, _ = await server.alogin(session_id, user)
-                query = {"request_token": request_token, "redirect_uri": redirect_uri}
-                if state:
-                    query["state"] = state
-                response: Response = RedirectResponse(f"{AUTH_PATH}?{urlencode(query)}", status_code=303,
-                                                      headers=_PAGE_HEADERS)
-                set_session(response, new_id)
-                return response
-            if session.user is None:
-                return login_page(consent, state, session, "Please sign in first.", 401)
-            if action == "approve":
-                location = await server.aapprove(request_token, User(session.user), state=state or None)
-            elif action == "deny":
-                location = await server.adeny(request_token, state=state or None)
-            else:
-                return error_page(400, "invalid_request", "unknown action")
+            return await self._act(form, consent, state, *current)
         except ConsentError as exc:
-            return error_page(exc.status_code, exc.code, exc.description)
+            return self._pages.error(exc.status_code, exc.code, exc.description)
         except AAuthError as exc:
             log.warning("consent step failed: %s", exc.code)
-            return error_page(503, "server_error", "the authorization could not be recorded; try again")
+            return self._pages.error(503, "server_error", "the authorization could not be recorded; try again")
+
+    def _cross_site(self, request: Request) -> str | None:
+        """Why a form post is refused as cross-origin or cross-site (``Origin``, ``Sec-Fetch-Site``), if it is."""
+        origin = request.headers.get("origin")
+        if origin is not None and origin != self._issuer_origin:
+            return "cross-origin form submissions are refused"
+        if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+            return "cross-site form submissions are refused"
+        return None
+
+    async def _session(self, request: Request) -> tuple[str, Session] | None:
+        session_id = request.cookies.get(SESSION_COOKIE, "")
+        session = await self._server.asession(session_id) if session_id else None
+        return (session_id, session) if session is not None else None
+
+    async def _act(self, form: Mapping[str, str], consent: ConsentRequest, state: str, session_id: str,
+                   session: Session) -> Response:
+        """The form's ``action``: log in, or (signed in) approve or deny."""
+        action = form.get("action", "")
+        if action == "login":
+            return await self._login(form, consent, state, session_id, session)
+        if session.user is None:
+            return self._pages.login(consent, state, session, "Please sign in first.", 401)
+        request_token = form.get("request_token", "")
+        if action == "approve":
+            location = await self._server.aapprove(request_token, User(session.user), state=state or None)
+        elif action == "deny":
+            location = await self._server.adeny(request_token, state=state or None)
+        else:
+            return self._pages.error(400, "invalid_request", "unknown action")
         return RedirectResponse(location, status_code=303, headers=_PAGE_HEADERS)
 
-    routes = [
-        Route(f"/.well-known/{dialect.WELL_KNOWN_ISSUER}", metadata, methods=["GET"]),
-        Route("/jwks.json", jwks, methods=["GET"]),
-        Route(TOKEN_PATH, token, methods=["POST"]),
-        Route(AUTH_PATH, auth_get, methods=["GET"]),
-        Route(AUTH_PATH, auth_post, methods=["POST"]),
-    ]
-    return Starlette(debug=debug, routes=routes)
+    async def _login(self, form: Mapping[str, str], consent: ConsentRequest, state: str, session_id: str,
+                     session: Session) -> Response:
+        """Check the credentials; a new, logged-in session (no fixation), then the consent page again."""
+        user = await run_in_threadpool(self._server.authenticate, form.get("username", ""),
+                                       form.get("password", ""))
+        if user is None:
+            log.info("consent login failed")
+            return self._pages.login(consent, state, session, "Wrong user name or password.", 401)
+        new_id, _ = await self._server.alogin(session_id, user)
+        query = {"request_token": form.get("request_token", ""), "redirect_uri": form.get("redirect_uri", "")}
+        if state:
+            query["state"] = state
+        response = RedirectResponse(f"{AUTH_PATH}?{urlencode(query)}", status_code=303, headers=_PAGE_HEADERS)
+        self._pages.set_session(response, new_id)
+        return response
+
+
+# ----------------------------------------------------------------------------- form handling
+
+
+def _csrf_matches(session: Session, sent: str) -> bool:
+    """The form's CSRF token is the session's (compared in constant time); an empty one never matches."""
+    return bool(sent) and hmac.compare_digest(session.csrf.encode("utf-8"), sent.encode("utf-8"))
+
+
+async def _read_form(request: Request) -> dict[str, str] | str:
+    """The posted URL-encoded form, or why it cannot be read."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != dialect.FORM_CONTENT_TYPE:
+        return "the form must be sent as a URL-encoded form"
+    try:
+        return _parse_form(await _read_body(request))
+    except (_BodyTooLarge, ValueError):
+        return "the form could not be read"
 
 
 async def _read_body(request: Request) -> bytes:

@@ -29,12 +29,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aauth_core.cache import ReplayCache
 from aauth_core.context import VerifiedRequest
-from aauth_core.contract import Step, missing_challenge_headers
 from aauth_core.discovery import Discovery
 from aauth_core.errors import AAuthError
 from aauth_core.keys import SigningKey
 from aauth_core.request import SIGNATURE_HEADERS, Headers
 from aauth_core.resource import RESOURCE_TOKEN_PATH
+from aauth_core.resource.contract import Step, missing_challenge_headers
 from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH, AAuthService
 from aauth_core.settings import AAuthSettings, SettingsError
 
@@ -154,46 +154,24 @@ class AAuthMiddleware:
         if method == "POST" and path == RESOURCE_TOKEN_PATH and service.resource is not None:
             await self._resource_token(scope, receive, send, headers)
             return
-        verified: VerifiedRequest | None = None
         step, requirement = service.gate(method, path, headers)
+        verified: VerifiedRequest | None = None
         if step is Step.VERIFY:
-            if headers.has_any(SIGNATURE_HEADERS):
-                view = view_of(service, scope, headers)
-                if service.needs_body(headers):
-                    try:
-                        body = await read_body(receive, service, headers)
-                    except AAuthError as exc:
-                        await self._refuse(exc, scope, receive, send)
-                        return
-                    if body is None:
-                        return  # the client went away before sending the whole body
-                    view = view._replace(body=body)
-                    receive = replay_body(body, receive)
-                try:
-                    verified = await service.averify(view)
-                except AAuthError as exc:
-                    await self._refuse(exc, scope, receive, send)
-                    return
-            if requirement is not None:
-                try:
+            try:
+                verified, receive = await self._verify(scope, receive, service, headers)
+                if requirement is not None:
                     verified = service.require(verified, requirement)
-                except AAuthError as exc:
-                    await self._refuse(exc, scope, receive, send)
-                    return
+            except AAuthError as exc:
+                await self._refuse(exc, scope, receive, send)
+                return
+            except _ClientGone:
+                return
         elif step is Step.PREFLIGHT:
             await preflight_response()(scope, receive, send)
             return
         else:  # Step.SKIP: an exempt path; a route demand verifies for itself
             scope[UNVERIFIED_KEY] = True
-
-        scope[SCOPE_KEY] = verified
-        if "user" not in scope:  # another authentication middleware ran first: leave its answer
-            if verified is None:
-                scope["user"] = UnauthenticatedUser()
-                scope["auth"] = AuthCredentials()
-            else:
-                scope["user"] = AAuthUser(verified)
-                scope["auth"] = credentials_for(verified)
+        _attach(scope, verified)
 
         if not self._track_start:  # nothing that escapes the app is left to render (see __init__)
             await self.app(scope, receive, send)
@@ -217,6 +195,22 @@ class AAuthMiddleware:
             if started:
                 raise
             await preflight_response()(scope, receive, send)
+
+    @staticmethod
+    async def _verify(scope: Scope, receive: Receive, service: AAuthService,
+                      headers: Headers) -> tuple[VerifiedRequest | None, Receive]:
+        """Verify a signed request (reading the body when the signature covers it); the
+        ``receive`` the app must use from now on (the buffered body replayed)."""
+        if not headers.has_any(SIGNATURE_HEADERS):
+            return None, receive
+        view = view_of(service, scope, headers)
+        if service.needs_body(headers):
+            body = await read_body(receive, service, headers)
+            if body is None:
+                raise _ClientGone
+            view = view._replace(body=body)
+            receive = replay_body(body, receive)
+        return await service.averify(view), receive
 
     async def _fail_startup(self, receive: Receive, send: Send) -> None:
         """Answer the lifespan startup with ``lifespan.startup.failed``: the server exits with the message."""
@@ -260,6 +254,24 @@ class AAuthMiddleware:
             return response
         rendered = self.service.error_response(error)
         return Response(rendered.body, status_code=rendered.status, headers=dict(rendered.headers))
+
+
+class _ClientGone(Exception):
+    """The client disconnected before sending the whole body: nothing to answer."""
+
+
+def _attach(scope: Scope, verified: VerifiedRequest | None) -> None:
+    """The context in its slots: ``scope["aauth"]``, and ``request.user``/``request.auth`` unless
+    another authentication middleware set them first."""
+    scope[SCOPE_KEY] = verified
+    if "user" in scope:
+        return
+    if verified is None:
+        scope["user"] = UnauthenticatedUser()
+        scope["auth"] = AuthCredentials()
+    else:
+        scope["user"] = AAuthUser(verified)
+        scope["auth"] = credentials_for(verified)
 
 
 def _checked_handler(handler: ErrorHandler | None) -> ErrorHandler | None:

@@ -1,4 +1,4 @@
-"""The one scenario table every adapter runs (architecture convention 12).
+"""The one scenario table every adapter runs (docs/architecture.md, "one scenario suite").
 
 Each scenario builds a request against a small resource with these routes:
 

@@ -18,11 +18,15 @@ import redis
 import redis.asyncio as aredis
 from redis.exceptions import RedisError
 
+from ..cache import BoundedCache
 from ..cache.redis import DEFAULT_TIMEOUT, async_redis_client, redis_client
 from ..errors import CacheUnavailable
 from .store import Kind
 
 __all__ = ["RedisStore"]
+
+#: Event loops whose asyncio client is kept (one per loop; the oldest is dropped beyond this).
+_MAX_LOOPS = 64
 
 
 class RedisStore:
@@ -41,7 +45,8 @@ class RedisStore:
         self._clock = clock
         self._timeout = timeout
         self._client: redis.Redis = redis_client(url, timeout=timeout)
-        self._aclients: dict[int, aredis.Redis] = {}
+        # An asyncio client belongs to one event loop: one per loop, bounded (see docs/architecture.md).
+        self._aclients: BoundedCache[int, aredis.Redis] = BoundedCache(_MAX_LOOPS)
 
     def _name(self, kind: Kind, key: str) -> str:
         return f"{self._prefix}{kind}:{key}"
@@ -52,10 +57,10 @@ class RedisStore:
     def _aclient(self) -> aredis.Redis:
         import asyncio
 
-        loop = id(asyncio.get_running_loop())  # an asyncio client belongs to one event loop
+        loop = id(asyncio.get_running_loop())
         client = self._aclients.get(loop)
         if client is None:
-            client = self._aclients[loop] = async_redis_client(self._url, timeout=self._timeout)
+            client = self._aclients.put(loop, async_redis_client(self._url, timeout=self._timeout))
         return client
 
     # ------------------------------------------------------------------ blocking

@@ -1,7 +1,7 @@
 """``aauth verify``: verify a signed request envelope and print a JSON verdict naming the failing check.
 
 With ``--explain``, the JSON verdict is followed on standard output by a blank line and
-a human-readable explanation (:mod:`aauth_core.explain`): the signature base exactly as
+a human-readable explanation (:mod:`aauth_core.resource.explain`): the signature base exactly as
 built, each covered component, and, when the signature does not verify, the
 alternatives that would have (the other base, another authority, a rewritten path, a
 base64 alphabet mix-up).  Scripts that parse the JSON leave ``--explain`` off."""
@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 
 from ..context import Requirement
 from ..errors import AAuthError, SignatureError
-from ..explain import Explanation, explain_request
 from ..headers import parse_signature_key
 from ..httpsig import Base
 from ..keys import KeyError_, PublicKey
 from ..request import RequestView
+from ..resource.explain import Explanation, explain_request
 from ..settings import AAuthSettings
 from ._common import load_envelope, print_json, usage
 

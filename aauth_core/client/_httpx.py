@@ -86,104 +86,108 @@ def _library_of(request: Any) -> Any:
     return importlib.import_module(type(request).__module__.partition(".")[0])
 
 
+class _AuthBehaviour:
+    """Signs every request and answers AAuth challenges (see :mod:`aauth_core.client.flow`).
+
+    Pass it as ``auth=`` to an ``httpx`` or ``httpx2`` client, sync or async.  The
+    behaviour of the ``AAuth`` class :func:`_universal_auth` builds: that class adds the
+    ``Auth`` base of every installed library, so one instance is an ``httpx.Auth`` and
+    an ``httpx2.Auth`` at once."""
+
+    requires_request_body = False  # read in the flows below, so digest-carrying streams stay streams
+    requires_response_body = True
+    library_name: Library = "httpx"
+
+    def __init__(self, engine: FlowEngine, library: Library = "httpx") -> None:
+        self.engine = engine
+        self.library_name = library
+
+    def __repr__(self) -> str:
+        return f"AAuth(scheme={self.engine.identity.scheme})"
+
+    def _request_factory(self, lib: Any) -> Any:
+        def make(method: str, url: str, headers: Mapping[str, str], content: bytes | None) -> Any:
+            return lib.Request(method, url, headers=dict(headers), content=content)
+
+        return make
+
+    def _reject_cross_origin_challenge(self, request: Any, response: Any) -> bool:
+        return redirected(request, response) and origin_of(str(response.request.url)) != origin_of(
+            str(request.url))
+
+    def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
+        return self.sync_auth_flow(request)
+
+    def sync_auth_flow(self, request: Any) -> Generator[Any, Any, None]:
+        lib = _library_of(request)
+        flow = self.engine.flow(request, _body_sync(request, lib), self._request_factory(lib))
+        try:
+            outgoing = next(flow)
+            while True:
+                response = yield outgoing
+                response.read()
+                if outgoing is request and self._reject_cross_origin_challenge(request, response):
+                    return
+                outgoing = flow.send(response)
+        except StopIteration:
+            return
+
+    async def async_auth_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
+        lib = _library_of(request)
+        flow = self.engine.flow(request, await _body_async(request, lib), self._request_factory(lib))
+        try:
+            outgoing = next(flow)
+            while True:
+                response = yield outgoing
+                await response.aread()
+                if outgoing is request and self._reject_cross_origin_challenge(request, response):
+                    return
+                outgoing = flow.send(response)
+        except StopIteration:
+            return
+
+    # -------------------------------------------------------------- redirect guard
+
+    def redirect_hook(self, request: Any) -> None:
+        """Request event hook for ``Client``: strip or re-sign redirected copies."""
+        content = None
+        state = request.extensions.get("aauth")
+        if isinstance(state, SignState) and "content-digest" in request.headers:
+            try:
+                content = request.read() or None
+            except Exception:
+                content = None
+        _guard(self.engine, request, content)
+
+    async def aredirect_hook(self, request: Any) -> None:
+        """Request event hook for ``AsyncClient``."""
+        content = None
+        state = request.extensions.get("aauth")
+        if isinstance(state, SignState) and "content-digest" in request.headers:
+            try:
+                content = await request.aread() or None
+            except Exception:
+                content = None
+        _guard(self.engine, request, content)
+
+    def client(self, **kwargs: Any) -> Any:
+        """A ``Client`` of this auth's library, with the redirect guard installed."""
+        lib = importlib.import_module(self.library_name)
+        return install_redirect_guard(lib.Client(auth=self, **kwargs), self)
+
+    def async_client(self, **kwargs: Any) -> Any:
+        """An ``AsyncClient`` of this auth's library, with the redirect guard installed."""
+        lib = importlib.import_module(self.library_name)
+        return install_redirect_guard(lib.AsyncClient(auth=self, **kwargs), self)
+
+
 @cache
 def _universal_auth() -> type[Any]:
     bases = tuple(lib.Auth for lib in _installed())
     if not bases:
         raise ImportError("aauth_core.client needs httpx (or httpx2) installed")
-
-    class AAuth(*bases):  # type: ignore[misc]
-        """Signs every request and answers AAuth challenges (see :mod:`aauth_core.client.flow`).
-
-        Pass it as ``auth=`` to an ``httpx`` or ``httpx2`` client, sync or async."""
-
-        requires_request_body = False  # read in the flows below, so digest-carrying streams stay streams
-        requires_response_body = True
-        library_name: Library = "httpx"
-
-        def __init__(self, engine: FlowEngine, library: Library = "httpx") -> None:
-            self.engine = engine
-            self.library_name = library
-
-        def __repr__(self) -> str:
-            return f"AAuth(scheme={self.engine.identity.scheme})"
-
-        def _request_factory(self, lib: Any) -> Any:
-            def make(method: str, url: str, headers: Mapping[str, str], content: bytes | None) -> Any:
-                return lib.Request(method, url, headers=dict(headers), content=content)
-
-            return make
-
-        def _reject_cross_origin_challenge(self, request: Any, response: Any) -> bool:
-            return redirected(request, response) and origin_of(str(response.request.url)) != origin_of(
-                str(request.url))
-
-        def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
-            return self.sync_auth_flow(request)
-
-        def sync_auth_flow(self, request: Any) -> Generator[Any, Any, None]:
-            lib = _library_of(request)
-            flow = self.engine.flow(request, _body_sync(request, lib), self._request_factory(lib))
-            try:
-                outgoing = next(flow)
-                while True:
-                    response = yield outgoing
-                    response.read()
-                    if outgoing is request and self._reject_cross_origin_challenge(request, response):
-                        return
-                    outgoing = flow.send(response)
-            except StopIteration:
-                return
-
-        async def async_auth_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
-            lib = _library_of(request)
-            flow = self.engine.flow(request, await _body_async(request, lib), self._request_factory(lib))
-            try:
-                outgoing = next(flow)
-                while True:
-                    response = yield outgoing
-                    await response.aread()
-                    if outgoing is request and self._reject_cross_origin_challenge(request, response):
-                        return
-                    outgoing = flow.send(response)
-            except StopIteration:
-                return
-
-        # -------------------------------------------------------------- redirect guard
-
-        def redirect_hook(self, request: Any) -> None:
-            """Request event hook for ``Client``: strip or re-sign redirected copies."""
-            content = None
-            state = request.extensions.get("aauth")
-            if isinstance(state, SignState) and "content-digest" in request.headers:
-                try:
-                    content = request.read() or None
-                except Exception:
-                    content = None
-            _guard(self.engine, request, content)
-
-        async def aredirect_hook(self, request: Any) -> None:
-            """Request event hook for ``AsyncClient``."""
-            content = None
-            state = request.extensions.get("aauth")
-            if isinstance(state, SignState) and "content-digest" in request.headers:
-                try:
-                    content = await request.aread() or None
-                except Exception:
-                    content = None
-            _guard(self.engine, request, content)
-
-        def client(self, **kwargs: Any) -> Any:
-            """A ``Client`` of this auth's library, with the redirect guard installed."""
-            lib = importlib.import_module(self.library_name)
-            return install_redirect_guard(lib.Client(auth=self, **kwargs), self)
-
-        def async_client(self, **kwargs: Any) -> Any:
-            """An ``AsyncClient`` of this auth's library, with the redirect guard installed."""
-            lib = importlib.import_module(self.library_name)
-            return install_redirect_guard(lib.AsyncClient(auth=self, **kwargs), self)
-
-    return AAuth
+    return type("AAuth", (_AuthBehaviour, *bases), {"__module__": __name__, "__qualname__": "AAuth",
+                                                      "__doc__": _AuthBehaviour.__doc__})
 
 
 def auth_class(library: Library = "httpx") -> type[Any]:

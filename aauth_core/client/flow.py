@@ -14,20 +14,15 @@ replayed is never re-sent; nothing secret is logged unless ``debug`` is on.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import secrets
-import threading
-import time
-from collections.abc import Callable, Generator, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
-from urllib.parse import quote, urlsplit
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .. import dialect
-from ..discovery import Resolver, check_url
-from ..errors import AAuthError, DiscoveryError, HeaderError, TokenEndpointError
-from ..headers import AgentAuthChallenge, parse_agent_auth
+from ..discovery import check_url
+from ..errors import AAuthError, DiscoveryError, TokenEndpointError
+from ..headers import AgentAuthChallenge
 from ..tokens import is_lifetime, is_numeric_date, peek
 from .interaction import (
     InteractionHandler,
@@ -35,8 +30,32 @@ from .interaction import (
     parse_interaction_result,
     raise_interaction_required,
 )
+from .responses import (
+    challenge_of,
+    check_guarded,
+    endpoint_of,
+    error_code,
+    host,
+    json_object,
+    not_replayable,
+    redirected,
+    safe_url,
+    scope_of,
+)
 from .signer import RequestSigner
 from .token_cache import CachedToken, TokenCache
+from .values import (
+    SENT,
+    STATE,
+    Body,
+    ClientOptions,
+    Flow,
+    RequestFactory,
+    RequestLike,
+    SignState,
+    encode_form,
+    origin_of,
+)
 
 __all__ = [
     "Body",
@@ -52,123 +71,6 @@ __all__ = [
 log = logging.getLogger("aauth.client")
 
 _SIGNATURE_HEADERS = ("signature", "signature-input", "signature-key", "content-digest")
-_STATE = "aauth"
-
-
-class _Request(Protocol):
-    method: str
-    url: Any
-    headers: MutableMapping[str, str]
-    extensions: MutableMapping[str, Any]
-
-
-class _Response(Protocol):
-    status_code: int
-    headers: Mapping[str, str]
-    history: Sequence[Any]
-    content: bytes
-
-
-RequestFactory = Callable[[str, str, Mapping[str, str], bytes | None], Any]
-Flow = Generator[Any, Any, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class ClientOptions:
-    """How the agent behaves (architecture convention 8: safe defaults).
-
-    ``clock``: unix seconds (tests inject a frozen one).  ``token_cache_margin``:
-    stop using a token this many seconds before it expires (for the default
-    cache; a :class:`TokenCache` passed in keeps its own margin).
-    ``allow_insecure_loopback`` / ``resolver``: the SSRF guard's development switch
-    and DNS resolver, as in :func:`aauth_core.discovery.check_url`.
-    ``redirect_uri``: sent with ``auth``/``code`` requests (default
-    ``{agent}/callback``).  ``start_pseudonymous``: sign with ``hwk`` until a
-    challenge asks for an identity.  ``metadata_ttl``: how long auth-server
-    metadata is reused.  ``max_rounds``: bound on challenge rounds per request.
-    ``debug``: log full requests like the seed transcript — tokens included, so
-    for demos only.  The interaction handler is called synchronously, also from
-    an ``AsyncClient``: in async applications it should not block for long.
-    """
-
-    clock: Callable[[], float] = time.time
-    token_cache_margin: float = 60.0
-    allow_insecure_loopback: bool = False
-    resolver: Resolver | None = None
-    redirect_uri: str | None = None
-    start_pseudonymous: bool = False
-    metadata_ttl: float = 300.0
-    max_rounds: int = 3
-    debug: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Body:
-    """The request body as the signer sees it.
-
-    ``content``: the bytes (``None`` without a body).  ``digest``: a caller-supplied
-    ``Content-Digest`` for a streamed body that is not in memory; such a body is
-    not ``replayable`` and is never re-sent.
-    """
-
-    content: bytes | None = None
-    digest: str | None = None
-    replayable: bool = True
-
-
-@dataclass(slots=True)
-class SignState:
-    """Attached to a signed request (``extensions["aauth"]``) so the redirect guard can
-    tell a redirected copy from the original and re-sign or strip it."""
-
-    method: str
-    url: str
-    signer: RequestSigner = field(repr=False)
-    guarded: bool = False
-
-
-def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` — the resource key of the token cache."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
-    port = f":{parts.port}" if parts.port is not None and parts.port != default else ""
-    return f"{parts.scheme.lower()}://{host}{port}"
-
-
-def encode_form(pairs: Sequence[tuple[str, str]]) -> bytes:
-    """``k=v&k=v`` as the transcript sends it: JWTs and URLs stay readable (``:`` and ``/``
-    unescaped), everything a form parser would misread is percent-encoded."""
-    return "&".join(f"{quote(k, safe='')}={quote(v, safe=':/')}" for k, v in pairs).encode("ascii")
-
-
-class _SentSignatures:
-    """Signatures this process sent during the current second, across every client.
-
-    Ed25519 is deterministic: the same request signed twice in one second by the
-    same key (two calls, or two clients) is byte-identical, and a resource's replay
-    cache rightly refuses the second.  A signature seen before gets a random
-    ``nonce`` parameter instead, so the usual case keeps the transcript's shape.
-    """
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._seen: set[str] = set()
-        self._lock = threading.Lock()
-
-    def first_use(self, created: int, signature: str) -> bool:
-        with self._lock:
-            if created != self._second:
-                self._second, self._seen = created, set()
-            if signature in self._seen:
-                return False
-            self._seen.add(signature)
-            return True
-
-
-_SENT = _SentSignatures()
 
 
 class FlowEngine:
@@ -181,7 +83,7 @@ class FlowEngine:
         self,
         identity: RequestSigner,
         *,
-        options: ClientOptions = ClientOptions(),
+        options: ClientOptions = ClientOptions(),  # noqa: B008  (frozen: one shared default is safe)
         cache: TokenCache | None = None,
         interaction: InteractionHandler | None = None,
         exchange_token: str | None = None,
@@ -198,7 +100,7 @@ class FlowEngine:
 
     # ------------------------------------------------------------------ the loop
 
-    def flow(self, request: _Request, body: Body, make_request: RequestFactory) -> Flow:
+    def flow(self, request: RequestLike, body: Body, make_request: RequestFactory) -> Flow:
         """Sign ``request``, answer challenges, return when a response needs nothing more."""
         resource = origin_of(str(request.url))
         now = self.options.clock()
@@ -218,12 +120,12 @@ class FlowEngine:
         for _ in range(self.options.max_rounds):
             if response.status_code not in (401, 403):
                 return None
-            challenge = _challenge_of(response)
+            challenge = challenge_of(response)
             if challenge is None:
                 return None
             if not body.replayable:
-                raise _not_replayable()
-            if not renonced and _error_code(response) == "replayed_request":
+                raise not_replayable()
+            if not renonced and error_code(response) == "replayed_request":
                 # Another process sent this very request (same key, same second): the
                 # resource saw an identical signature.  Once, re-sign it with a nonce.
                 renonced = True
@@ -250,14 +152,14 @@ class FlowEngine:
 
     # ------------------------------------------------------------------ sending
 
-    def sign_into(self, request: _Request, body: Body, signer: RequestSigner, *, nonce: bool = False) -> None:
+    def sign_into(self, request: RequestLike, body: Body, signer: RequestSigner, *, nonce: bool = False) -> None:
         """(Re)sign ``request`` in place with a fresh ``created``."""
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _SIGNATURE_HEADERS}
         created = int(self.options.clock())
         digest = body.digest if body.content is None else None
         signed = signer.sign(request.method, str(request.url), headers, body.content, created=created,
                              content_digest=digest)
-        if nonce or not _SENT.first_use(created, signed.headers[dialect.SIGNATURE_HEADER]):
+        if nonce or not SENT.first_use(created, signed.headers[dialect.SIGNATURE_HEADER]):
             # The same request again within the same second would carry a byte-identical
             # (Ed25519 is deterministic) signature that a replay cache rightly refuses;
             # only then is a random `nonce` parameter added to tell the two apart.
@@ -267,21 +169,21 @@ class FlowEngine:
             if name in request.headers:
                 del request.headers[name]
         request.headers.update(signed.headers)
-        request.extensions[_STATE] = SignState(request.method, str(request.url), signer)
+        request.extensions[STATE] = SignState(request.method, str(request.url), signer)
 
-    def _send(self, request: _Request, body: Body, signer: RequestSigner, sends: int, *,
+    def _send(self, request: RequestLike, body: Body, signer: RequestSigner, sends: int, *,
               nonce: bool = False) -> Flow:
         if sends and not body.replayable:
-            raise _not_replayable()
+            raise not_replayable()
         self.sign_into(request, body, signer, nonce=nonce)
         self._debug(">>>", request, body.content)
         response = yield request
-        _check_guarded(request, response)
-        log.debug("aauth client: %s %s -> %s (scheme=%s)", request.method, _safe_url(request), response.status_code,
+        check_guarded(request, response)
+        log.debug("aauth client: %s %s -> %s (scheme=%s)", request.method, safe_url(request), response.status_code,
                   signer.scheme)
         return response
 
-    def _debug(self, arrow: str, request: _Request, content: bytes | None) -> None:
+    def _debug(self, arrow: str, request: RequestLike, content: bytes | None) -> None:
         if not self.options.debug:
             return
         lines = [f"{arrow} {request.method} {request.url}"]
@@ -305,7 +207,7 @@ class FlowEngine:
         auth_server = challenge.auth_server or ""  # the issuer identifier, kept exactly as named
         resource_token = challenge.resource_token or ""
         meta = yield from self._issuer_metadata(auth_server, make_request)
-        endpoint = _endpoint(meta, "agent_token_endpoint", self.options)
+        endpoint = endpoint_of(meta, "agent_token_endpoint", self.options)
         if self.exchange_token is not None:
             presenter = self.identity.with_token(self.exchange_token)
             form = [("request_type", "exchange"), ("resource_token", resource_token)]
@@ -315,13 +217,13 @@ class FlowEngine:
             form = [("request_type", "auth"), ("resource_token", resource_token), ("redirect_uri", redirect_uri)]
             data = yield from self._token_request(endpoint, form, self.identity, make_request)
             if "auth_token" not in data and isinstance(data.get("request_token"), str):
-                auth_endpoint = _endpoint(meta, "agent_auth_endpoint", self.options)
+                auth_endpoint = endpoint_of(meta, "agent_auth_endpoint", self.options)
                 url = consent_url(auth_endpoint, data["request_token"], redirect_uri)
                 log.info("aauth client: user consent required at %s", auth_endpoint)
                 code = parse_interaction_result(self.interaction(url))
                 form = [("request_type", "code"), ("code", code), ("redirect_uri", redirect_uri)]
                 data = yield from self._token_request(endpoint, form, self.identity, make_request)
-        token = self._store(data, resource=resource, scope=_scope_of(resource_token), auth_server=auth_server,
+        token = self._store(data, resource=resource, scope=scope_of(resource_token), auth_server=auth_server,
                             endpoint=endpoint)
         return token
 
@@ -367,7 +269,7 @@ class FlowEngine:
         if response.status_code != 200:
             raise DiscoveryError(f"auth server metadata answered HTTP {response.status_code}",
                                  code="discovery_failed")
-        doc = _json_object(response.content, DiscoveryError, "discovery_failed", "auth server metadata")
+        doc = json_object(response.content, DiscoveryError, "discovery_failed", "auth server metadata")
         issuer = doc.get(dialect.METADATA_ID_FIELD[dialect.WELL_KNOWN_ISSUER])
         if not isinstance(issuer, str) or issuer != auth_server:
             raise DiscoveryError("auth server metadata names a different issuer than the challenge",
@@ -383,11 +285,11 @@ class FlowEngine:
         self.sign_into(request, Body(content), signer)
         self._debug(">>>", request, content)
         response = yield request
-        _check_guarded(request, response)
+        check_guarded(request, response)
         kind = form[0][1]
         if redirected(request, response):
             raise TokenEndpointError("the token endpoint redirected; refusing", code="invalid_token_response")
-        data = _json_object(response.content, TokenEndpointError, "invalid_token_response", "token response")
+        data = json_object(response.content, TokenEndpointError, "invalid_token_response", "token response")
         if response.status_code != 200 or "error" in data:
             code = data.get("error") if isinstance(data.get("error"), str) else "token_endpoint_error"
             text = data.get("error_description")
@@ -395,7 +297,7 @@ class FlowEngine:
             log.info("aauth client: token request (%s) refused: %s", kind, code)
             raise TokenEndpointError(f"the auth server refused the {kind} request{detail}", code=code,
                                      status_code=response.status_code if response.status_code >= 400 else 400)
-        log.info("aauth client: token request (%s) at %s succeeded", kind, _host(endpoint))
+        log.info("aauth client: token request (%s) at %s succeeded", kind, host(endpoint))
         return data
 
     def _store(self, data: Mapping[str, Any], *, resource: str, scope: str | None, auth_server: str | None,
@@ -435,90 +337,3 @@ class FlowEngine:
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _not_replayable() -> AAuthError:
-    return AAuthError(
-        "the server asked for a retry (Agent-Auth challenge) but the request body is a stream that was "
-        "already sent and cannot be replayed; send bytes (or a re-readable body) instead",
-        code="body_not_replayable", status_code=400,
-    )
-
-
-def _challenge_of(response: _Response) -> AgentAuthChallenge | None:
-    value = response.headers.get(dialect.CHALLENGE_HEADER)
-    if not value:
-        return None
-    try:
-        return parse_agent_auth(value)
-    except HeaderError:
-        log.info("aauth client: unparseable Agent-Auth challenge ignored")
-        return None
-
-
-def _error_code(response: _Response) -> str | None:
-    """The ``error`` of a JSON error body (A9), if the response has one."""
-    try:
-        body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    code = body.get("error") if isinstance(body, dict) else None
-    return code if isinstance(code, str) else None
-
-
-def _check_guarded(request: _Request, response: _Response) -> None:
-    """A client that followed a redirect without our guard may have copied signature
-    headers to another origin; refuse to treat that answer as authenticated."""
-    state = request.extensions.get(_STATE)
-    if redirected(request, response) and isinstance(state, SignState) and not state.guarded:
-        raise AAuthError(
-            "the client followed a redirect without the AAuth redirect guard; create the client with "
-            "auth.client(...) or install_redirect_guard(client)", code="unguarded_redirect", status_code=500,
-        )
-
-
-def redirected(request: Any, response: Any) -> bool:
-    """True when the client followed a redirect for ``request`` (httpx's ``history`` also
-    lists earlier auth-flow responses, so compare the request objects instead)."""
-    final = getattr(response, "request", None)
-    return final is not None and final is not request
-
-
-def _endpoint(meta: Mapping[str, Any], name: str, options: ClientOptions) -> str:
-    value = meta.get(name)
-    if not isinstance(value, str) or not value:
-        raise DiscoveryError(f"auth server metadata has no {name}", code="discovery_failed")
-    check_url(value, allow_insecure_loopback=options.allow_insecure_loopback, resolver=options.resolver)
-    return value
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
-def _json_object(content: bytes, error: type[AAuthError], code: str, what: str) -> dict[str, Any]:
-    try:  # NaN/Infinity are not JSON; ints beyond 4300 digits raise ValueError
-        doc = json.loads(content, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # a hostile server's nesting bomb included
-        raise error(f"{what} is not JSON", code=code) from None
-    if not isinstance(doc, dict):
-        raise error(f"{what} is not a JSON object", code=code)
-    return doc
-
-
-def _scope_of(resource_token: str) -> str | None:
-    """The scope a resource token asks for, read without verification (it is only a cache key)."""
-    try:
-        scope = peek(resource_token).claims.get("scope")
-    except AAuthError:
-        return None
-    return scope if isinstance(scope, str) else None
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).netloc
-
-
-def _safe_url(request: _Request) -> str:
-    parts = urlsplit(str(request.url))
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"

@@ -2,7 +2,7 @@
 
 Each row is a request kind sent with a method to a route; the expected answer is
 worked out from what the route declares (routes.py) by the rules of
-:mod:`aauth_core.contract`, never from what an adapter happens to do.  A variant
+:mod:`aauth_core.resource.contract`, never from what an adapter happens to do.  A variant
 that disagrees with the table, in status, error code, whether the route's code
 ran, or a missing challenge header, fails with every mismatching row listed.
 """

@@ -66,7 +66,7 @@ def test_telemetry_spans_and_counters(world: World) -> None:
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from aauth_core.observe import Telemetry
+    from aauth_core.resource.observe import Telemetry
 
     spans = InMemorySpanExporter()
     tracer_provider = TracerProvider()

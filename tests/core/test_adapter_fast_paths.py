@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aauth_core.context import Requirement, VerifiedRequest
-from aauth_core.contract import PREFLIGHT, SKIP, Gate, Step
 from aauth_core.request import HEADER_TYPES, SIGNATURE_HEADERS, Headers, RequestView
+from aauth_core.resource.contract import PREFLIGHT, SKIP, Gate, Step
 from aauth_core.service import AAuthService
 from aauth_core.settings import AAuthSettings, parse_requirement
 
@@ -40,7 +40,7 @@ PATHS = ["/", "/data", "/data/", "/data/x", "/database", "/admin", "/admin/deep/
 
 
 def _reference_gate(settings: AAuthSettings, method: str, path: str, headers: dict[str, str]) -> Gate:
-    """The contract's rules written out plainly (aauth_core.contract), to check the compiled gate."""
+    """The contract's rules written out plainly (aauth_core.resource.contract), to check the compiled gate."""
     if any(path == p or (p.endswith("/") and path.startswith(p)) for p in settings.exempt_paths):
         return SKIP
     matches = [p for p in settings.protected_paths if path == p or path.startswith(p.rstrip("/") + "/")]

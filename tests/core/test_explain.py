@@ -1,4 +1,4 @@
-"""``aauth_core.explain``: the base we built and what would have verified, with real keys
+"""``aauth_core.resource.explain``: the base we built and what would have verified, with real keys
 and real signatures; through the verifier's debug mode, ``aauth verify --explain`` and a
 Starlette app's log."""
 
@@ -13,9 +13,9 @@ from starlette.testclient import TestClient
 
 from aauth_core.cli import main
 from aauth_core.errors import AAuthError, SignatureError
-from aauth_core.explain import MAX_ATTEMPTS, explain_request
 from aauth_core.headers import format_signature, parse_signature
 from aauth_core.keys import PublicKey, SigningKey, jwks_document
+from aauth_core.resource.explain import MAX_ATTEMPTS, explain_request
 from aauth_core.verifier import Verifier
 
 from ..conftest import AGENT, NOW, RESOURCE, World, signed_request, view_of
@@ -178,7 +178,7 @@ def test_without_a_key_only_the_base_is_shown(world: World) -> None:
 def test_alternatives_are_bounded(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every alternative at once (query, prefix header, several hosts, encoded path, 62/63
     characters): the number of signature verifications stays within MAX_ATTEMPTS."""
-    import aauth_core.explain as explain
+    import aauth_core.resource.explain as explain
 
     calls = []
     real = explain._verifies

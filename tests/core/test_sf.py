@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from aauth_core._sf import ParseError, Token, parse_dictionary, parse_item, serialize_bare_item
+from aauth_core.wire.sf import ParseError, Token, parse_dictionary, parse_item, serialize_bare_item
 
 
 @pytest.mark.parametrize("value", ['a"b\\c', "plain", "", '\\\\"', " spaces ok ", "~!#$%&'()*+,-./:;<=>?@[]^_`{|}"])

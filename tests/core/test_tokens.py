@@ -35,6 +35,7 @@ from aauth_core.tokens import (
     peek,
     validate_token,
 )
+from aauth_core.tokens import jws as tokens_jws
 
 NOW = 1768786273  # the transcript's `created`
 LEEWAY = 30
@@ -722,13 +723,13 @@ def test_build_act_errors() -> None:
 @pytest.fixture
 def count_verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
-    real = tokens.deserialize_compact  # type: ignore[attr-defined]
+    real = tokens_jws.deserialize_compact  # type: ignore[attr-defined]
 
     def counting(value: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append("verify")
         return real(value, *args, **kwargs)
 
-    monkeypatch.setattr(tokens, "deserialize_compact", counting)
+    monkeypatch.setattr(tokens_jws, "deserialize_compact", counting)
     return calls
 
 
@@ -784,16 +785,17 @@ def test_cache_is_per_key_and_never_stores_failures(count_verifications: list[st
     assert len(count_verifications) == 1 + 1 + 4
 
 
-def test_cache_is_a_bounded_lru() -> None:
+def test_cache_is_bounded_oldest_first() -> None:
+    """The engine's one eviction policy (aauth_core.cache.bounded): a hit does not reorder."""
     cache = VerifiedTokenCache(maxsize=2)
     a, b, c = (auth_token(scope=s) for s in "abc")
     validate_auth(a, cache=cache)
     validate_auth(b, cache=cache)
-    validate_auth(a, cache=cache)  # a is now most recent
-    validate_auth(c, cache=cache)  # evicts b
+    validate_auth(a, cache=cache)  # a hit: a stays the oldest
+    validate_auth(c, cache=cache)  # evicts a
     assert len(cache) == 2
-    assert cache.contains(a, AS_KEY.thumbprint, now=NOW)
-    assert not cache.contains(b, AS_KEY.thumbprint, now=NOW)
+    assert not cache.contains(a, AS_KEY.thumbprint, now=NOW)
+    assert cache.contains(b, AS_KEY.thumbprint, now=NOW) and cache.contains(c, AS_KEY.thumbprint, now=NOW)
     cache.clear()
     assert len(cache) == 0
     with pytest.raises(ValueError):

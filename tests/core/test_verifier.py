@@ -279,7 +279,7 @@ def test_signature_bases_are_logged_only_in_debug_mode(world: World, caplog) -> 
 def test_the_identity_tail_lines_up_with_the_verified_request() -> None:
     # The verifier builds a VerifiedRequest as the signature's five fields followed by an
     # _Identity: the two must name the same fields, in the same order, with the same defaults.
-    from aauth_core.verifier import _Identity
+    from aauth_core.resource.prepared import Identity as _Identity
 
     tail = VerifiedRequest._fields[5:]
     assert _Identity._fields == tail

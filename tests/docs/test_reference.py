@@ -103,14 +103,15 @@ _LITERAL = [
     re.compile(r"""\bcode\s*=\s*["']([a-z][a-z0-9_]*)["']\s+if\b"""),  # code = "x" if ... else ...
     re.compile(r"""\belse\s+["']([a-z][a-z0-9_]*)["']"""),             # ... else "y" (on a `code =` line)
 ]
-_CONSTANT_USE = re.compile(r"\bcode\s*=\s*(_[A-Z][A-Z0-9_]*)\b")
+_CONSTANT_USE = re.compile(r"\bcode\s*=\s*(_?[A-Z][A-Z0-9_]*)\b")
 
 
 def engine_codes() -> dict[str, set[str]]:
     """Every error code written in ``aauth_core`` → the files using it."""
     found: dict[str, set[str]] = {}
-    for path in sorted(CORE.rglob("*.py")):
-        text = path.read_text(encoding="utf-8")
+    texts = {path: path.read_text(encoding="utf-8") for path in sorted(CORE.rglob("*.py"))}
+    everything = "\n".join(texts.values())  # a code constant may be defined in the module it is imported from
+    for path, text in texts.items():
         rel = str(path.relative_to(ROOT))
         for line in text.splitlines():
             patterns = _LITERAL if re.search(r"\bcode\s*=", line) else _LITERAL[1:3]
@@ -118,7 +119,8 @@ def engine_codes() -> dict[str, set[str]]:
                 for code in pattern.findall(line):
                     found.setdefault(code, set()).add(rel)
         for constant in set(_CONSTANT_USE.findall(text)):
-            value = re.search(rf"^{constant}\s*=\s*[\"']([a-z][a-z0-9_]*)[\"']", text, re.M)
+            value = re.search(rf"^{constant}\s*=\s*[\"']([a-z][a-z0-9_]*)[\"']", text, re.M) or re.search(
+                rf"^{constant}\s*=\s*[\"']([a-z][a-z0-9_]*)[\"']", everything, re.M)
             assert value, f"{rel}: code constant {constant} not found"
             found.setdefault(value.group(1), set()).add(rel)
     return found

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from aauth_core.contract import raw_path_from_environ as raw_path
+from aauth_core.resource.contract import raw_path_from_environ as raw_path
 
 from ..conftest import World
 from ..scenarios import _sign

@@ -27,7 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aauth_core.cache import CachedDocument
-from aauth_core.cache_redis import _decode_document, _encode_document
+from aauth_core.cache.redis import _decode_document, _encode_document
 from aauth_core.discovery import Discovery
 from aauth_core.errors import AAuthError
 from aauth_core.keys import SigningKey, jwks_document

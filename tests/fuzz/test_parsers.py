@@ -19,7 +19,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aauth_core import _sf
 from aauth_core.errors import AAuthError
 from aauth_core.headers import (
     parse_agent_auth,
@@ -29,6 +28,7 @@ from aauth_core.headers import (
     parse_signature_key,
 )
 from aauth_core.tokens import peek
+from aauth_core.wire import sf as _sf
 
 # ----------------------------------------------------------------------------- inputs
 

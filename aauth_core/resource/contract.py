@@ -31,8 +31,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote, urlsplit
 
-from .context import Requirement
-from .errors import AAuthError
+from ..context import Requirement
+from ..errors import AAuthError
 
 __all__ = [
     "Gate",

@@ -3,7 +3,7 @@
 Written by hand on purpose: the AAuth dialect breaks RFC 8941 in three places —
 base64url (unpadded) byte sequences in ``Signature`` (protocol A3), inner lists
 as a parameter value (``algs=(...)`` in ``Agent-Auth``) and the transcript's
-``label=(scheme=jwks ...)`` Signature-Key syntax (handled in :mod:`headers`) — so
+``label=(scheme=jwks ...)`` Signature-Key syntax (read by :mod:`.signature_key`) — so
 a strict structured-field library rejects real traffic.  Each tolerance is a flag
 that only the codec which needs it turns on; everything else is parsed strictly.
 """

@@ -32,8 +32,10 @@ def bounded_int(text: str, bound: int) -> int | None:
 
 def _elements(value: str) -> list[str]:
     """Split a list field at commas outside quoted strings (``private="a, b"`` is one element)."""
-    if '"' not in value:
-        return value.split(",")
+    return value.split(",") if '"' not in value else _split_outside_quotes(value)
+
+
+def _split_outside_quotes(value: str) -> list[str]:
     out: list[str] = []
     start = i = 0
     while i < len(value):
@@ -73,7 +75,7 @@ def cache_directives(value: str | None) -> dict[str, list[str | None]]:
 def freshness(value: str | None, *, default: int, low: int, high: int) -> int:
     """Seconds a fetched document stays fresh, within ``[low, high]``.
 
-    ``no-store`` / ``no-cache`` give ``low`` (not zero: see ``discovery._ttl``).
+    ``no-store`` / ``no-cache`` give ``low`` (not zero: see :func:`aauth_core.discovery.documents.ttl`).
     ``s-maxage``, else ``max-age``, when given exactly once as ``[0-9]+``; a
     repeated, empty, signed, non-ASCII or otherwise odd value is ignored, and with
     none usable the answer is ``default``.

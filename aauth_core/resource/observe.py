@@ -20,11 +20,11 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import AAuthError
+from ..errors import AAuthError
 
 if TYPE_CHECKING:
-    from .context import VerifiedRequest
-    from .request import RequestView
+    from ..context import VerifiedRequest
+    from ..request import RequestView
 
 __all__ = ["Telemetry", "claimed_caller", "log_refusal"]
 
@@ -39,7 +39,7 @@ def claimed_caller(headers: Any) -> tuple[str | None, str | None]:
     value = headers.get("signature-key") if headers is not None else None
     if not isinstance(value, str) or not value:
         return None, None
-    from .headers import parse_signature_key
+    from ..headers import parse_signature_key
 
     try:
         sk = parse_signature_key(value)
@@ -47,11 +47,11 @@ def claimed_caller(headers: Any) -> tuple[str | None, str | None]:
         return "unreadable", None
     try:
         if sk.scheme == "hwk":
-            from .keys import PublicKey
+            from ..keys import PublicKey
 
             return sk.scheme, "key:" + PublicKey.from_jwk(dict(sk.params)).thumbprint
         if sk.scheme == "jwt" and sk.jwt:
-            from .tokens import peek
+            from ..tokens import peek
 
             claims = peek(sk.jwt).claims
             who = claims.get("agent") or claims.get("iss")
@@ -85,7 +85,7 @@ class Telemetry:
         try:
             from opentelemetry import metrics, trace
         except ImportError:
-            from .settings import SettingsError
+            from ..settings import SettingsError
 
             raise SettingsError("telemetry=True needs opentelemetry-api: pip install 'aauth-kit[otel]'") from None
         self._tracer = trace.get_tracer("aauth", tracer_provider=tracer_provider)

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from typing import get_args
 from urllib.parse import quote, unquote
 
-from . import dialect
-from .errors import AAuthError
-from .headers import SignatureParams, parse_signature, parse_signature_input
-from .httpsig import Base, component_value, signature_base
-from .keys import PublicKey
-from .request import RequestView, canonical_authority
+from .. import dialect
+from ..errors import AAuthError
+from ..headers import SignatureParams, parse_signature, parse_signature_input
+from ..httpsig import Base, component_value, signature_base
+from ..keys import PublicKey
+from ..request import RequestView, canonical_authority
 
 __all__ = ["ComponentValue", "Explanation", "Finding", "MAX_ATTEMPTS", "explain_request", "explain_signature"]
 

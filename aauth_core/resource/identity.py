@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import dialect
-from .headers import AgentAuthChallenge, format_agent_auth
-from .keys import SigningKey, jwks_document
-from .settings import AAuthSettings, SettingsError
+from .. import dialect
+from ..headers import AgentAuthChallenge, format_agent_auth
+from ..keys import SigningKey, jwks_document
+from ..settings import AAuthSettings, SettingsError
 
 __all__ = ["RESOURCE_TOKEN_PATH", "ResourceIdentity", "challenge_header"]
 
@@ -115,7 +115,7 @@ class ResourceIdentity:
         self, *, agent: str, agent_jkt: str, scope: str | None = None, auth_request_url: str | None = None
     ) -> str:
         """A ``resource+jwt`` for ``agent``, bound to the thumbprint of the key it signed with."""
-        from .tokens import mint_resource_token  # local: tokens imports joserfc lazily for start-up
+        from ..tokens import mint_resource_token  # local: tokens imports joserfc lazily for start-up
 
         if self.auth_server is None:
             raise SettingsError("this resource has no auth_server configured; it cannot issue resource tokens")
