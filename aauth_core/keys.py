@@ -15,7 +15,6 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -29,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from . import dialect
+from .cache.bounded import memoize
 from .errors import KeyError_
 
 __all__ = [
@@ -205,7 +205,7 @@ class PublicKey:
 _PUBLIC_MEMBERS = frozenset({"kty", "crv", "x", "y", "kid", "alg", "use"})
 
 
-@lru_cache(maxsize=2048)
+@memoize(2048)
 def _public_key_from_items(items: tuple[tuple[str, str], ...]) -> PublicKey:
     return PublicKey._import(dict(items))
 

@@ -11,7 +11,6 @@ import datetime
 import hashlib
 import hmac
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -19,13 +18,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
+from .cache.bounded import memoize
 from .errors import SignatureError
 from .keys import KeyError_, PublicKey, b64url_decode, b64url_encode
 
 __all__ = ["x509_identity"]
 
 
-@lru_cache(maxsize=16)
+@memoize(16)
 def _store(roots: tuple[str, ...]) -> Store:
     certs: list[x509.Certificate] = []
     for path in roots:
