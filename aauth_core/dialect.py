@@ -33,13 +33,22 @@ __all__ = [
     "JWT_ALG_ED25519_OUT",
     "JWT_ALG_P256",
     "SCHEMES",
+    "JWK_ALGS",
 ]
 
 _P = AAUTH_2026_01
 
+
+def _present(value: str | None) -> str:
+    # January has every field these constants read; -11 leaves some of them None.
+    if value is None:
+        raise RuntimeError("the January profile lacks a field dialect.py reads")
+    return value
+
+
 PROFILE: Final = _P.name
 
-CHALLENGE_HEADER: Final = _P.challenge_header
+CHALLENGE_HEADER: Final = _present(_P.challenge_header)
 SIGNATURE_HEADER: Final = _P.signature_header
 SIGNATURE_INPUT_HEADER: Final = _P.signature_input_header
 SIGNATURE_KEY_HEADER: Final = _P.signature_key_header
@@ -51,13 +60,13 @@ TYP_AUTH: Final = _P.typ_auth
 
 WELL_KNOWN_AGENT: Final = _P.well_known_agent
 WELL_KNOWN_RESOURCE: Final = _P.well_known_resource
-WELL_KNOWN_ISSUER: Final = _P.well_known_issuer
+WELL_KNOWN_ISSUER: Final = _present(_P.well_known_issuer)
 
 #: The member of each metadata document that must equal the identifier it was fetched for.
 METADATA_ID_FIELD: Final = _P.metadata_id_field
 
 REQUEST_TYPES: Final = _P.request_types
-FORM_CONTENT_TYPE: Final = _P.form_content_type
+FORM_CONTENT_TYPE: Final = _P.request_body_type
 
 HTTPSIG_ALG_ED25519: Final = _P.httpsig_alg_ed25519
 HTTPSIG_ALG_P256: Final = _P.httpsig_alg_p256
@@ -67,3 +76,5 @@ JWT_ALG_ED25519_OUT: Final = _P.jwt_alg_ed25519_out
 JWT_ALG_P256: Final = _P.jwt_alg_p256
 
 SCHEMES: Final = _P.schemes
+#: JOSE ``alg`` names an inline (``hwk``) key may carry, if the name fits the key (decision P4).
+JWK_ALGS: Final = _P.jwk_algs

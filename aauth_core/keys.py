@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -32,6 +32,7 @@ from .cache.bounded import memoize
 from .errors import KeyError_
 
 __all__ = [
+    "JOSE_KEY_TYPES",
     "KeyAlg",
     "KeyError_",
     "P256_ORDER",
@@ -39,6 +40,8 @@ __all__ = [
     "SigningKey",
     "b64url_decode",
     "b64url_encode",
+    "check_jwk_alg",
+    "canonical_signature",
     "is_high_s",
     "jwk_thumbprint",
     "jwks_document",
@@ -83,26 +86,62 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     return b64url_encode(hashlib.sha256(encoded).digest())
 
 
+#: The key each JOSE ``alg`` this package knows determines, as ``(kty, crv)`` (SK-09 §3.3).
+#: ``EdDSA`` is the polymorphic name RFC 9864 deprecates: January accepts it, -11 does not;
+#: which names are accepted is the profile's ``jwk_algs``.
+JOSE_KEY_TYPES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {"Ed25519": ("OKP", "Ed25519"), "EdDSA": ("OKP", "Ed25519"), "ES256": ("EC", "P-256")}
+)
+
+
+def check_jwk_alg(jwk: Mapping[str, Any], accepted: Collection[str], *, required: bool = False) -> str | None:
+    """The ``alg`` a conveyed JWK names, checked against the key it is on (decision P4, SK-09 §3.3).
+
+    Returns the ``alg``, or ``None`` when there is none and none is ``required``.  An ``alg``
+    outside ``accepted`` (``none``, ``HS256``, ``EdDSA`` under -11...) or a missing required
+    one is ``unsupported_algorithm``; an accepted ``alg`` whose ``kty``/``crv`` disagree with
+    the key's (``ES256`` on an Ed25519 key) is ``invalid_key``.
+    """
+    alg = jwk.get("alg")
+    if alg is None:
+        if required:
+            raise KeyError_("the key has no 'alg'", code="unsupported_algorithm")
+        return None
+    if not isinstance(alg, str) or alg not in accepted or alg not in JOSE_KEY_TYPES:
+        shown = repr(alg)[:40]
+        raise KeyError_(f"key 'alg' {shown} is not one of {', '.join(a for a in accepted)}",
+                        code="unsupported_algorithm")
+    if (jwk.get("kty"), jwk.get("crv")) != JOSE_KEY_TYPES[alg]:
+        raise KeyError_(f"key 'alg' {alg} does not fit the key's kty/crv", code="invalid_key")
+    return alg
+
+
 #: The order of the P-256 group.  ECDSA is malleable: when ``(r, s)`` verifies, so does
-#: ``(r, n - s)``, a second encoding of the same signature.  Only the low-S form
-#: (``s <= n/2``) is accepted and emitted, so each signature has one byte string and a
-#: replay cache keyed on signature bytes cannot be bypassed by re-encoding one.
+#: ``(r, n - s)``, a second encoding of the same signature.  Both verify (RFC 9421 does not
+#: require low-S, and WebCrypto signers do not normalise), but a replay cache is keyed on
+#: :func:`canonical_signature`, the low-S form, so the twin of a seen signature is a replay.
+#: Our signer emits low-S only.
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _P256_HALF_ORDER = P256_ORDER // 2
 
 
 def is_high_s(signature: bytes) -> bool:
-    """True for a raw 64-byte P-256 ``r||s`` signature whose ``s`` exceeds ``n/2`` (never accepted)."""
+    """True for a raw 64-byte P-256 ``r||s`` signature whose ``s`` exceeds ``n/2``."""
     return len(signature) == 64 and int.from_bytes(signature[32:], "big") > _P256_HALF_ORDER
 
 
-def _raw_to_der_p256(signature: bytes) -> bytes | None:
-    """DER for ``cryptography``, or ``None`` for a high-S signature (refused, see :data:`P256_ORDER`)."""
-    r = int.from_bytes(signature[:32], "big")
-    s = int.from_bytes(signature[32:], "big")
-    if s > _P256_HALF_ORDER:
-        return None
-    return encode_dss_signature(r, s)
+def canonical_signature(signature: bytes) -> bytes:
+    """One byte string per ECDSA P-256 signature: the low-S form of ``r||s`` (see
+    :data:`P256_ORDER`); any other signature as it is.  What replay caches are keyed on."""
+    if not is_high_s(signature):
+        return signature
+    s = P256_ORDER - int.from_bytes(signature[32:], "big")
+    return signature[:32] + s.to_bytes(32, "big")
+
+
+def _raw_to_der_p256(signature: bytes) -> bytes:
+    """DER for ``cryptography`` from the raw ``r||s`` HTTP signatures carry."""
+    return encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -144,15 +183,14 @@ class PublicKey:
     def verify(self, signature: bytes, message: bytes) -> bool:
         """True when ``signature`` (raw, as HTTP signatures carry it) is valid.
 
-        P-256 signatures must be 64 bytes ``r||s`` in low-S form (:func:`is_high_s`)."""
+        P-256 signatures must be 64 bytes ``r||s`` (either S form; see :data:`P256_ORDER`)."""
         try:
             if self._alg == "ed25519":
                 self.key.verify(signature, message)  # type: ignore[call-arg]
             else:
-                der = _raw_to_der_p256(signature) if len(signature) == 64 else None
-                if der is None:
+                if len(signature) != 64:
                     return False
-                self.key.verify(der, message, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg]
+                self.key.verify(_raw_to_der_p256(signature), message, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg]
         except InvalidSignature:
             return False
         return True

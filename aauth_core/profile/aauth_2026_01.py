@@ -41,7 +41,7 @@ AAUTH_2026_01 = Profile(
     metadata_id_field=MappingProxyType({"aauth-agent": "agent", "aauth-resource": "resource",
                                         "aauth-issuer": "issuer"}),
     request_types=("auth", "code", "exchange", "refresh"),
-    form_content_type="application/x-www-form-urlencoded",
+    request_body_type="application/x-www-form-urlencoded",
     httpsig_alg_ed25519="ed25519",
     httpsig_alg_p256="ecdsa-p256-sha256",
     jwt_algs_ed25519_in=("EdDSA", "Ed25519"),  # A6: EdDSA on output, both on input
@@ -49,4 +49,23 @@ AAUTH_2026_01 = Profile(
     jwt_alg_p256="ES256",
     schemes=("hwk", "jwks", "jwt", "x509"),
     error_body=_error_body,
+    # headers, types and documents January does not have
+    requirement_header=None,
+    signature_error_header=None,
+    accept_signature_scheme_header=None,
+    accept_signature_alg_header=None,
+    access_header=None,
+    capabilities_header=None,
+    typ_person=None,
+    well_known_person=None,
+    well_known_access=None,
+    jwk_algs=("EdDSA", "Ed25519", "ES256"),  # P4: an hwk key may name its alg if the name fits the key
+    jwk_alg_required=False,
+    agent_schemes=("hwk", "jwks", "jwt", "x509"),
+    server_schemes=("jwks",),  # a resource or auth server as itself: jwks + well-known
+    signature_label="sig1",
+    signature_key_format="transcript",  # A4
+    signature_encoding="base64url",  # A3: unpadded on output, both alphabets on input
+    error_content_type="application/json",
+    signature_error_codes=None,  # refusals carry Agent-Auth and the JSON body (A9)
 )

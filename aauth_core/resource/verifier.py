@@ -24,7 +24,7 @@ from ..effects import Call, Flow, arun, call, run
 from ..errors import AAuthError, AuthorizationRequired, InsufficientScope, ReplayError, SignatureError, TokenError
 from ..headers import SignatureParams, check_content_digest, parse_signature
 from ..httpsig import check_components, check_created, verify_signature
-from ..keys import PublicKey
+from ..keys import PublicKey, canonical_signature
 from ..request import RequestView
 from ..settings import AAuthSettings, SignatureBase
 from ..tokens import VerifiedTokenCache, jwt_algorithms_for, peek
@@ -284,13 +284,15 @@ class Verifier:
     def _accept(self, view: RequestView, params: SignatureParams, signature: bytes, key: PublicKey) -> _Effects:
         """The last two steps of every flow: the signature verifies with ``key``, and it was
         not seen before.  An in-process replay cache is written directly, keyed by the
-        signature and the key's thumbprint; a shared one is I/O, under a fixed-length hashed
-        name, so a warm request costs no await it does not need."""
+        signature (ECDSA: its low-S form) and the key's thumbprint; a shared one is I/O,
+        under a fixed-length hashed name, so a warm request costs no await it does not need."""
         self._check_signature(view, params, signature, key)
         cache = self.replay_cache
         if cache is None:
             return
         until = (params.created or 0) + self._policy.replay_window
+        if key.alg == "p256":  # ECDSA is malleable: the twin (r, n - s) is the same signature
+            signature = canonical_signature(signature)
         if self._local_replay is not None:
             _refuse_replay(self._local_replay.add(signature + key.thumbprint.encode(), until))
             return

@@ -9,6 +9,7 @@ request only asks whether it has a query, a body or a nonce.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import product
 
@@ -17,7 +18,15 @@ from ..errors import SignatureError
 from ..request import RequestView
 from .signature_input import SignatureParams
 
-__all__ = ["check_components", "check_created", "required_components"]
+__all__ = [
+    "AAUTH_11_BASE_COMPONENTS",
+    "AAUTH_11_BODY_COMPONENTS",
+    "check_components",
+    "check_covers",
+    "check_created",
+    "required_components",
+    "required_components_11",
+]
 
 
 def _required(query: bool, body: bool, nonce: bool) -> tuple[str, ...]:
@@ -114,3 +123,36 @@ def check_created(params: SignatureParams, now: float, max_age: int, max_future:
             raise SignatureError("signature 'expires' precedes 'created'", code="invalid_signature_input")
         if now > params.expires:
             raise SignatureError("signature has expired ('expires')", code="signature_expired")
+
+
+# ----------------------------------------------------------------------------- aauth-11
+
+#: aauth-11 §11.3.3.1: what every request covers.  No ``@query`` unless a resource asks for it.
+AAUTH_11_BASE_COMPONENTS = ("@method", "@authority", "@path", "signature-key")
+#: What a request with a body to a person server, an access server or a revocation
+#: endpoint covers as well (a resource asks through ``additional_signature_components``).
+AAUTH_11_BODY_COMPONENTS = ("content-digest", "content-type")
+
+
+def required_components_11(*, body: bool = False, authorization: bool = False,
+                           extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """The components an aauth-11 signature must cover, in the order ``required_input``
+    lists them: the base set, the body set when ``body`` coverage is required,
+    ``authorization`` when the request sends one (a session token), then ``extra`` (a
+    resource's ``additional_signature_components``)."""
+    out = list(AAUTH_11_BASE_COMPONENTS)
+    if body:
+        out += AAUTH_11_BODY_COMPONENTS
+    if authorization:
+        out.append("authorization")
+    out += (c for c in extra if c not in out)
+    return tuple(out)
+
+
+def check_covers(params: SignatureParams, required: Iterable[str]) -> None:
+    """Refuse a signature that leaves out one of ``required`` (``missing_component``; an
+    aauth-11 server answers ``invalid_input`` with ``required`` as ``required_input``)."""
+    missing = [c for c in required if c not in params.components]
+    if missing:
+        raise SignatureError(f"signature does not cover required component(s): {', '.join(missing)}",
+                             code="missing_component")

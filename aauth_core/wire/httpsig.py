@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from .. import dialect
 from ..cache import BoundedCache
 from ..errors import SignatureError
-from ..keys import PublicKey, SigningKey, is_high_s
+from ..keys import PublicKey, SigningKey
 from ..request import Headers, RequestView, canonical_authority
 from .content_digest import format_content_digest
 from .coverage import required_components
@@ -127,17 +127,14 @@ def verify_signature(
 ) -> None:
     """Raise unless ``signature`` is ``key``'s signature over the request's base.
 
-    ECDSA P-256 signatures must be low-S (see :data:`~aauth_core.keys.P256_ORDER`): the
-    high-S twin of a signature is refused, so it cannot pass the replay cache as new."""
+    ECDSA P-256 signatures verify in either S form; replay caches key them on
+    :func:`~aauth_core.keys.canonical_signature`, so a twin is never a new request."""
     if params.alg is not None and params.alg != key.httpsig_alg:
         raise SignatureError(
             f"signature 'alg' {params.alg!r} does not match the key ({key.httpsig_alg})",
             code="unsupported_algorithm",
         )
     if not key.verify(signature, signature_base(view, params, base=base)):
-        if key.alg == "p256" and is_high_s(signature):  # a malleated twin, or a signer that does not normalise
-            raise SignatureError("ECDSA signature is not in low-S form (s > n/2); only low-S signatures are "
-                                 "accepted", code="invalid_signature")
         raise SignatureError("HTTP message signature does not verify", code="invalid_signature")
 
 

@@ -22,8 +22,10 @@ __all__ = [
     "Item",
     "ParseError",
     "Token",
+    "is_token",
     "parse_dictionary",
     "parse_item",
+    "parse_list",
     "serialize_inner_list",
     "serialize_item",
     "serialize_params",
@@ -217,6 +219,30 @@ def parse_dictionary(text: str, *, lenient_bytes: bool = False) -> dict[str, Ite
         p.skip_ows()
         if p.done():
             raise p.fail("trailing comma")
+
+
+def parse_list(text: str) -> list[Item | InnerList]:
+    """Parse an RFC 8941 List (``Accept-Signature-Scheme: jwks_uri, jwt``).  An empty
+    field is an empty list."""
+    p = _Parser(_strip(text), lenient_bytes=False, inner_list_params=False)
+    out: list[Item | InnerList] = []
+    while not p.done():
+        out.append(p.item_or_inner_list())
+        p.skip_ows()
+        if p.done():
+            break
+        if p.peek() != ",":
+            raise p.fail("expected ','")
+        p.i += 1
+        p.skip_ows()
+        if p.done():
+            raise p.fail("trailing comma")
+    return out
+
+
+def is_token(text: str) -> bool:
+    """True when ``text`` can be written as an RFC 8941 Token."""
+    return _TOKEN.fullmatch(text) is not None
 
 
 def parse_item(text: str, *, inner_list_params: bool = False) -> Item:

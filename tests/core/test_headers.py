@@ -72,7 +72,9 @@ def test_signature_key_sf_output_round_trips() -> None:
         ("sig1=(kid=\"x\")", "invalid_signature_key"),  # no scheme
         ("sig1=(scheme=foo a=\"b\")", "unsupported_scheme"),
         ("sig1=(scheme=hwk kty=\"OKP\" crv=\"Ed25519\")", "invalid_signature_key"),  # no x
-        (f'sig1=(scheme=hwk kty="OKP" crv="Ed25519" x="{X}" alg="EdDSA")', "invalid_signature_key"),
+        # P4: an alg that fits the key is accepted (test_hwk_alg.py); one that does not is refused
+        (f'sig1=(scheme=hwk kty="OKP" crv="Ed25519" x="{X}" alg="ES256")', "invalid_key"),
+        (f'sig1=(scheme=hwk kty="OKP" crv="Ed25519" x="{X}" alg="none")', "unsupported_algorithm"),
         ('sig1=(scheme=jwks kid="k")', "invalid_signature_key"),  # neither id nor jwks
         ('sig1=(scheme=jwks id="https://a" jwks="https://a/j" kid="k")', "invalid_signature_key"),  # both
         ('sig1=(scheme=jwks id="https://a")', "invalid_signature_key"),  # no kid

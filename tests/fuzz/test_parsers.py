@@ -27,8 +27,12 @@ from aauth_core.headers import (
     parse_signature_input,
     parse_signature_key,
 )
+from aauth_core.profile.identifiers import InvalidIdentifier, parse_agent_identifier
 from aauth_core.tokens import peek
 from aauth_core.wire import sf as _sf
+from aauth_core.wire.requirement import parse_requirement
+from aauth_core.wire.signature_error import parse_accept_signature, parse_signature_error
+from aauth_core.wire.signature_key import parse_signature_key_member
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -70,6 +74,27 @@ VALID: dict[str, list[str]] = {
         'httpsig;user_interaction="https://as.example/i?code=x";future=1;other=("a" b);n=1.5',
         "httpsig",
     ],
+    # aauth-11 (SK-09 Signature-Key, AAuth-Requirement, Signature-Error, Accept-Signature-*)
+    "signature_key_sk": [
+        'sig=jwt;jwt="eyJhbGciOiJFZDI1NTE5In0.e30.c2ln"',
+        'sig1=hwk;kty="OKP", sig=jwt; jwt="eyJhbGciOiJFZDI1NTE5In0.e30.c2ln";cache',
+        'sig=jwks_uri;id="https://ps.example";dwk="aauth-person.json";kid="key-1"',
+        'sig=hwk;kty="OKP";crv="Ed25519";x="11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";alg="Ed25519"',
+        'sig=x509;x5u="https://a.example/c.pem";x5t=:bWcoon4QTVn8Q6xiY0ekMD6L8bNLMkuDV2KtvsFc1nM=:',
+        'sig=jwks;url="https://a.example/keys.jwks";kid="k"',
+    ],
+    "requirement": [
+        'requirement=auth-token; resource-token="eyJhbGciOiJFZDI1NTE5In0.e30.c2ln"',
+        'requirement=interaction;url="https://ps.example/interaction";code="A1B2-C3D4", future=?1',
+        "requirement=agent-token",
+    ],
+    "signature_error": [
+        'error=invalid_input, required_input=("@method" "@authority" "@path" "signature-key")',
+        'error=revoked_jwt, future_member="x";p=1',
+        "error=unsupported_scheme",
+    ],
+    "accept_signature": ["Ed25519, ES256", "jwt", 'jwks_uri, jwt;q=1, "x", (a b)'],
+    "agent_identifier": ["aauth:planner.7f3c+search1@vendor.example", "aauth:Agent@agent.example"],
     "sf": [
         'a=1, b=?0, c="s", d=:AAAA:, e=(1 2 "x");p=t, h=-1.25',
         'sig1=("@method" "@path");created=1;keyid="k"',
@@ -137,6 +162,9 @@ def test_seed_values_parse(kind: str) -> None:
         "signature_input": parse_signature_input, "signature": parse_signature,
         "signature_key": parse_signature_key, "content_digest": parse_content_digest,
         "agent_auth": parse_agent_auth, "sf": _sf.parse_dictionary,
+        "signature_key_sk": lambda v: parse_signature_key_member(v, "sig"), "requirement": parse_requirement,
+        "signature_error": parse_signature_error, "accept_signature": parse_accept_signature,
+        "agent_identifier": parse_agent_identifier,
     }
     if kind == "token":
         peek(VALID["token"][0])
@@ -163,6 +191,45 @@ def test_parse_signature_key(value: str) -> None:
         return
     if sk.scheme == "hwk":  # what the verifier does next with an inline key
         only_aauth_errors(lambda _: sk.hwk_key(), value)
+
+
+@given(inputs("signature_key_sk"))
+def test_parse_signature_key_member(value: str) -> None:
+    for label in ("sig", "sig1"):
+        try:
+            sk = parse_signature_key_member(value, label)
+        except AAuthError:
+            continue
+        assert sk.raw == value  # the covered component is the text as received
+        if sk.scheme == "hwk":
+            only_aauth_errors(lambda _, sk=sk: sk.hwk_key(), value)
+
+
+@given(inputs("requirement"))
+def test_parse_requirement(value: str) -> None:
+    only_aauth_errors(parse_requirement, value)
+
+
+@given(inputs("signature_error"))
+def test_parse_signature_error(value: str) -> None:
+    only_aauth_errors(parse_signature_error, value)
+
+
+@given(inputs("accept_signature"))
+def test_parse_accept_signature(value: str) -> None:
+    only_aauth_errors(parse_accept_signature, value)
+
+
+@given(inputs("agent_identifier"))
+def test_parse_agent_identifier(value: str) -> None:
+    with contextlib.suppress(InvalidIdentifier):
+        parse_agent_identifier(value)
+
+
+@given(st.one_of(inputs("accept_signature"), inputs("sf")))
+def test_sf_parse_list(value: str) -> None:
+    with contextlib.suppress(_sf.ParseError):
+        _sf.parse_list(value)
 
 
 @given(inputs("content_digest"))
@@ -221,7 +288,8 @@ def test_deep_nesting_is_refused_cleanly() -> None:
     """Nesting and huge inputs are the classic escapes (RecursionError, MemoryError)."""
     for value in ("(" * 10_000, "a=" + "(" * 10_000, 'sig1=(' + '"x" ' * 50_000 + ')', "x" * 1_000_000):
         for parse in (parse_signature_input, parse_signature, parse_signature_key, parse_content_digest,
-                      parse_agent_auth, peek):
+                      parse_agent_auth, peek, parse_requirement, parse_signature_error, parse_accept_signature,
+                      lambda v: parse_signature_key_member(v, "sig")):
             only_aauth_errors(parse, value)
         for raw in (lambda v: _sf.parse_dictionary(v), lambda v: _sf.parse_item(v)):
             with contextlib.suppress(_sf.ParseError):

@@ -1057,8 +1057,13 @@ ATTACKS: list[Attack] = [
     both("signature_key_repeated_parameter", _raw_signature_key(
         f'sig1=(scheme=jwks id="{AGENT}" id="{EVIL_AGENT}" kid="key-1" well-known="aauth-agent")'),
         (401, "invalid_signature_key"), AS_BAD_REQUEST, "`id` given twice"),
-    both("hwk_with_alg", _hwk_with({"alg": "none"}), (401, "invalid_signature_key"), AS_BAD_REQUEST,
-         "an inline key that names an `alg`"),
+    # decision P4: an inline key may name the alg that fits it; any other alg is refused
+    both("hwk_alg_none", _hwk_with({"alg": "none"}), (401, "unsupported_algorithm"), AS_BAD_REQUEST,
+         "an inline key whose `alg` is `none`"),
+    both("hwk_alg_hmac", _hwk_with({"alg": "HS256"}), (401, "unsupported_algorithm"), AS_BAD_REQUEST,
+         "an inline key whose `alg` is `HS256` (a shared-secret algorithm)"),
+    both("hwk_alg_other_key_type", _hwk_with({"alg": "ES256"}), (401, "invalid_key"), AS_BAD_REQUEST,
+         "an Ed25519 inline key whose `alg` is `ES256` (algorithm confusion)"),
     both("hwk_rsa_key", _hwk_with({"kty": "RSA", "n": b64(b"\x01" * 256), "e": "AQAB"}, drop=("crv", "x")),
          (401, "invalid_signature_key"), AS_BAD_REQUEST, "an inline RSA key (never accepted)"),
     both("hwk_symmetric_key", _raw_signature_key('sig1=(scheme=hwk kty="oct" k="c2VjcmV0")'),

@@ -2,8 +2,9 @@
 
 * **Malleability.**  For an ECDSA P-256 signature ``(r, s)``, ``(r, n - s)`` is a second
   valid signature over the same base.  A replay cache keyed on signature bytes would see
-  it as new.  Verification therefore refuses high-S signatures (``s > n/2``) with 401
-  ``invalid_signature``, and our own signer always emits low-S.
+  it as new.  Both forms verify (RFC 9421 does not require low-S and WebCrypto signers do
+  not normalise), but the replay cache is keyed on the low-S form, so the twin of a seen
+  signature is 401 ``replayed_request``; our own signer always emits low-S.
 * **Flooding.**  Anyone can sign with a fresh ``hwk`` key for free.  The in-memory replay
   cache must never forget an unexpired entry to make room: when it is full it refuses
   new requests with 503 ``cache_unavailable`` and a ``Retry-After``, and a captured
@@ -26,9 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from starlette.testclient import TestClient
 
 from aauth_core.cache import MemoryReplayCache
-from aauth_core.errors import AAuthError, CacheUnavailable, ReplayError, SignatureError
+from aauth_core.errors import AAuthError, CacheUnavailable, ReplayError
 from aauth_core.headers import format_signature, parse_signature
-from aauth_core.keys import PublicKey, SigningKey
+from aauth_core.keys import PublicKey, SigningKey, canonical_signature
 from aauth_core.request import RequestView
 from aauth_core.settings import AAuthSettings
 from aauth_core.tokens import mint_auth_token
@@ -115,35 +116,36 @@ def test_our_p256_signer_always_emits_low_s() -> None:
 
 
 def test_high_s_twin_of_a_seen_signature_is_not_a_new_request(world: AttackWorld) -> None:
+    """Both S forms verify (WebCrypto signers do not normalise), but the replay cache is keyed
+    on the low-S form: the twin of a seen signature is a replay."""
     verifier = _verifier(world)
     low, high = _low_and_high(_p256_request(SigningKey.generate("p256")))
     assert verifier.verify(_view(low)) is not None
     err = _refused(lambda: verifier.verify(_view(high)))
-    assert isinstance(err, SignatureError) and not isinstance(err, ReplayError)
-    assert (err.status_code, err.code) == (401, "invalid_signature")
-    assert "low-S" in err.description
+    assert isinstance(err, ReplayError)
+    assert (err.status_code, err.code) == (401, "replayed_request")
     assert err.headers.get("Agent-Auth")  # a 401 carries its challenge
     assert _refused(lambda: verifier.verify(_view(low))).code == "replayed_request"
 
 
-def test_high_s_is_refused_even_when_seen_first(world: AttackWorld) -> None:
+def test_high_s_seen_first_verifies_and_its_low_s_twin_is_the_replay(world: AttackWorld) -> None:
     verifier = _verifier(world)
     low, high = _low_and_high(_p256_request(SigningKey.generate("p256")))
-    assert _refused(lambda: verifier.verify(_view(high))).code == "invalid_signature"
-    assert verifier.verify(_view(low)) is not None
+    assert verifier.verify(_view(high)) is not None
+    assert _refused(lambda: verifier.verify(_view(low))).code == "replayed_request"
 
 
 async def test_high_s_twin_is_refused_on_the_shared_cache_path(world: AttackWorld) -> None:
-    """With a shared (Redis-like) replay cache the key is a hash of thumbprint and signature
-    bytes; the twin never reaches it."""
+    """With a shared (Redis-like) replay cache the key is a hash of thumbprint and the
+    canonical (low-S) signature: the twin hashes to the same entry."""
     shared = DictReplayCache(world.clock)
     settings = AAuthSettings(resource_id=RESOURCE, trusted_issuers=(ISSUER,), algorithms=P256)
     verifier = Verifier(settings, discovery=world.discovery(settings), replay_cache=shared, clock=world.clock)
     low, high = _low_and_high(_p256_request(SigningKey.generate("p256")))
     assert await verifier.averify(_view(low)) is not None
-    with pytest.raises(SignatureError) as err:
+    with pytest.raises(ReplayError) as err:
         await verifier.averify(_view(high))
-    assert err.value.code == "invalid_signature"
+    assert err.value.code == "replayed_request"
     assert len(shared.entries) == 1
     with pytest.raises(ReplayError):
         verifier.verify(_view(low))
@@ -157,7 +159,7 @@ def test_high_s_twin_through_the_starlette_adapter(world: AttackWorld) -> None:
     low, high = _low_and_high(_p256_request(SigningKey.generate("p256")))
     assert client.get("/data", headers=low).status_code == 200
     twin = client.get("/data", headers=high)
-    assert (twin.status_code, twin.json()["error"]) == (401, "invalid_signature")
+    assert (twin.status_code, twin.json()["error"]) == (401, "replayed_request")
     assert "agent-auth" in twin.headers
     assert app.state.calls == ["/data"]  # the handler ran for the original only
 
@@ -177,14 +179,16 @@ def test_p256_jwks_agent_low_s_signatures_verify_every_time(world: AttackWorld) 
         assert verified is not None and verified.agent == AGENT
 
 
-def test_public_key_verify_refuses_high_s_and_non_canonical_lengths() -> None:
+def test_public_key_verify_takes_either_s_form_and_refuses_other_lengths() -> None:
     key = SigningKey.generate("p256")
     message = b"base"
     signature = key.sign(message)
     r, s = _split(signature)
     assert key.public.verify(signature, message)
-    assert not key.public.verify(_join(r, P256_N - s), message)  # the twin: valid ECDSA, refused
+    assert key.public.verify(_join(r, P256_N - s), message)  # the twin: valid ECDSA (replay-keyed as one)
+    assert canonical_signature(_join(r, P256_N - s)) == signature == canonical_signature(signature)
     assert not key.public.verify(signature + b"\0", message)
+    assert not key.public.verify(_join(r, s ^ 1), message)
     # An independent low-S signature from cryptography itself (normalised by hand) verifies.
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -192,7 +196,7 @@ def test_public_key_verify_refuses_high_s_and_non_canonical_lengths() -> None:
     assert isinstance(key.private, ec.EllipticCurvePrivateKey)
     r2, s2 = decode_dss_signature(key.private.sign(message, ec.ECDSA(hashes.SHA256())))
     assert key.public.verify(_join(r2, min(s2, P256_N - s2)), message)
-    assert not key.public.verify(_join(r2, max(s2, P256_N - s2)), message)
+    assert key.public.verify(_join(r2, max(s2, P256_N - s2)), message)
 
 
 def test_malleated_es256_token_does_not_revive_a_captured_request(world: AttackWorld) -> None:
@@ -415,13 +419,14 @@ def test_full_replay_cache_is_a_503_with_retry_after_through_every_adapter(
     assert send(_junk(created=NOW + WINDOW), "/data")[0] == 200
 
 
-def test_direct_public_key_import_keeps_low_s_rule() -> None:
-    """A key imported from a JWK (how agents' keys arrive) applies the same rule."""
+def test_direct_public_key_import_follows_the_same_rule() -> None:
+    """A key imported from a JWK (how agents' keys arrive) verifies the same way."""
     key = SigningKey.generate("p256")
     public = PublicKey.from_jwk(key.public_jwk())
     signature = key.sign(b"m")
     r, s = _split(signature)
-    assert public.verify(signature, b"m") and not public.verify(_join(r, P256_N - s), b"m")
+    assert public.verify(signature, b"m") and public.verify(_join(r, P256_N - s), b"m")
+    assert not public.verify(_join(r, (s + 1) % P256_N), b"m")
 
 
 
