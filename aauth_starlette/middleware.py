@@ -21,9 +21,9 @@ from dataclasses import fields
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.authentication import AuthCredentials, UnauthenticatedUser
+from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, UnauthenticatedUser
 from starlette.middleware.exceptions import ExceptionMiddleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -61,7 +61,12 @@ class AAuthMiddleware:
     :class:`AAuthSettings` field names (merged over ``settings`` when both are
     given).  ``keys``, ``discovery``, ``clock`` and ``replay_cache`` are injected
     into the service; ``service`` passes a ready one instead.  ``error_handler``
-    customises every refusal.
+    customises every refusal.  ``other_auth`` (a Starlette ``AuthenticationBackend``,
+    e.g. an OAuth bearer-token backend) may claim an *unsigned* request first: when it
+    authenticates one, the path rules are lifted for it and its user and credentials
+    fill ``request.user`` / ``request.auth`` (the AAuth context stays ``None``, so a
+    route decorator still refuses it); when it returns ``None`` or raises
+    ``AuthenticationError``, the request is treated like any unsigned one.
 
     A configuration error (an unknown setting, a key that cannot be loaded) fails the
     ASGI lifespan startup with its message, so the server refuses to start instead of
@@ -79,10 +84,12 @@ class AAuthMiddleware:
         replay_cache: ReplayCache | None = None,
         error_handler: ErrorHandler | None = None,
         service: AAuthService | None = None,
+        other_auth: AuthenticationBackend | None = None,
         **setting_values: Any,
     ) -> None:
         self.app = app
         self.error_handler = _checked_handler(error_handler)
+        self.other_auth = other_auth
         #: Why the service could not be built; reported at lifespan startup (see the class doc).
         self.startup_error: Exception | None = None
         if service is not None:
@@ -159,6 +166,8 @@ class AAuthMiddleware:
         if step is Step.VERIFY:
             try:
                 verified, receive = await self._verify(scope, receive, service, headers)
+                if verified is None and self.other_auth is not None and await self._claimed(scope):
+                    requirement = None  # another scheme authenticated this unsigned request
                 if requirement is not None:
                     verified = service.require(verified, requirement)
             except AAuthError as exc:
@@ -211,6 +220,18 @@ class AAuthMiddleware:
             view = view._replace(body=body)
             receive = replay_body(body, receive)
         return await service.averify(view), receive
+
+    async def _claimed(self, scope: Scope) -> bool:
+        """Whether ``other_auth`` authenticates this unsigned request (its user then fills the scope)."""
+        assert self.other_auth is not None
+        try:
+            result = await self.other_auth.authenticate(HTTPConnection(scope))
+        except AuthenticationError:
+            return False
+        if result is None:
+            return False
+        scope["auth"], scope["user"] = result
+        return True
 
     async def _fail_startup(self, receive: Receive, send: Send) -> None:
         """Answer the lifespan startup with ``lifespan.startup.failed``: the server exits with the message."""

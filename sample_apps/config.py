@@ -18,7 +18,7 @@ BASES: dict[str, tuple[SignatureBase, ...]] = {
     "demo-2026-01": ("demo-2026-01",),
     "both": ("rfc9421", "demo-2026-01"),
 }
-DEFAULT_KIDS = {"agent": "key-1", "resource": "resource-key-1", "authserver": "auth-key-1"}
+DEFAULT_KIDS = {"agent": "key-1", "resource": "resource-key-1", "authserver": "auth-key-1", "mcp": "mcp-key-1"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class PartyConfig:
 
 
 def add_party_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("role", choices=("agent", "resource", "authserver"))
+    parser.add_argument("role", choices=("agent", "resource", "authserver", "mcp"))
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--id", help="identifier (default http://127.0.0.1:PORT)")
     parser.add_argument("--key", type=Path, help="private JWK as written by `aauth keygen` (default: generated)")

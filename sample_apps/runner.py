@@ -66,7 +66,7 @@ class PartySpec:
     @property
     def ready_path(self) -> str:
         return {"agent": "/.well-known/aauth-agent", "resource": "/.well-known/aauth-resource",
-                "authserver": "/.well-known/aauth-issuer"}[self.role]
+                "authserver": "/.well-known/aauth-issuer", "mcp": "/.well-known/aauth-resource"}[self.role]
 
 
 @dataclass

@@ -20,12 +20,12 @@ __all__ = ["serve"]
 HOST = "127.0.0.1"
 
 
-def _asgi(app: Any, config: PartyConfig, who: str, printer: Printer) -> None:
+def _asgi(app: Any, config: PartyConfig, who: str, printer: Printer, lifespan: str = "off") -> None:
     import uvicorn
 
     if config.debug:
         app = asgi_logger(app, who, printer)
-    uvicorn.run(app, host=HOST, port=config.port, log_level="warning", lifespan="off")
+    uvicorn.run(app, host=HOST, port=config.port, log_level="warning", lifespan=lifespan)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -40,6 +40,10 @@ def serve(args: argparse.Namespace) -> int:
         from .parties.agent import agent_app
 
         _asgi(agent_app(config), config, config.label, printer)
+    elif config.role == "mcp":  # an MCP server: its session manager starts in the ASGI lifespan
+        from .resources.mcp_app import mcp_resource
+
+        _asgi(mcp_resource(config), config, config.label, printer, lifespan="on")
     elif config.role == "authserver":
         from .parties.authserver import authserver_app
 

@@ -13,14 +13,16 @@ import uvicorn
 
 
 @contextmanager
-def serve_asgi(app: Any, *, sock: socket.socket | None = None, startup_timeout: float = 10.0) -> Iterator[str]:
+def serve_asgi(app: Any, *, sock: socket.socket | None = None, startup_timeout: float = 10.0,
+               lifespan: str = "off") -> Iterator[str]:
     """Serve ``app``; yields its base URL.  The socket is bound first (no port race); pass
-    your own bound ``sock`` when the app must know its URL before it is built."""
+    your own bound ``sock`` when the app must know its URL before it is built.  ``lifespan="on"``
+    for an app that starts something at startup (an MCP server's session manager)."""
     if sock is None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan=lifespan, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout

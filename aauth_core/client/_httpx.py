@@ -18,6 +18,7 @@ from collections.abc import AsyncGenerator, Generator, Mapping
 from functools import cache
 from typing import Any, Literal
 
+from .. import dialect
 from .flow import Body, FlowEngine, SignState, origin_of, redirected
 
 __all__ = ["Library", "auth_class", "install_redirect_guard"]
@@ -46,6 +47,15 @@ async def _body_async(request: Any, lib: Any) -> Body:
     if digest is not None:
         return Body(None, digest, replayable=False)
     return Body(await request.aread() or None)
+
+
+def _needs_body(outgoing: Any, request: Any, response: Any) -> bool:
+    """Whether the flow reads this response's body: the auth server's answers (metadata, tokens)
+    and a challenged answer to the caller's request (its error code).  Any other answer to the
+    caller's request goes back unread, so a streamed one (an MCP server's ``text/event-stream``,
+    a download) stays a stream: reading it here would wait for its end."""
+    return outgoing is not request or (response.status_code in (401, 403)
+                                       and dialect.CHALLENGE_HEADER in response.headers)
 
 
 def _guard(engine: FlowEngine, request: Any, content: bytes | None) -> None:
@@ -95,7 +105,7 @@ class _AuthBehaviour:
     an ``httpx2.Auth`` at once."""
 
     requires_request_body = False  # read in the flows below, so digest-carrying streams stay streams
-    requires_response_body = True
+    requires_response_body = False  # read in the flows below only when needed (_needs_body): streams stay streams
     library_name: Library = "httpx"
 
     def __init__(self, engine: FlowEngine, library: Library = "httpx") -> None:
@@ -125,7 +135,8 @@ class _AuthBehaviour:
             outgoing = next(flow)
             while True:
                 response = yield outgoing
-                response.read()
+                if _needs_body(outgoing, request, response):
+                    response.read()
                 if outgoing is request and self._reject_cross_origin_challenge(request, response):
                     return
                 outgoing = flow.send(response)
@@ -139,7 +150,8 @@ class _AuthBehaviour:
             outgoing = next(flow)
             while True:
                 response = yield outgoing
-                await response.aread()
+                if _needs_body(outgoing, request, response):
+                    await response.aread()
                 if outgoing is request and self._reject_cross_origin_challenge(request, response):
                     return
                 outgoing = flow.send(response)

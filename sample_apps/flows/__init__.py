@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import chain, consent, delegation, token_exchange
+from . import chain, consent, delegation, mcp, token_exchange
 from .simple import Authorization, Hwk, Jwks
 
 FLOWS: dict[str, Any] = {
@@ -15,4 +15,5 @@ FLOWS: dict[str, Any] = {
     "consent": consent,
     "delegation": delegation,
     "chain": chain,
+    "mcp": mcp,
 }

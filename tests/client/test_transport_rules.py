@@ -151,3 +151,38 @@ def test_cross_origin_redirect_does_not_leak_the_auth_token(net: Net, mode: str)
     assert token in to_old.headers["signature-key"]
     assert to_other.url == f"{OTHER}/landing"
     assert all(token not in value for value in to_other.headers.values())
+
+
+def test_a_streamed_answer_is_handed_back_unread(net: Net, mode: str) -> None:
+    """An answer that needs nothing from the flow (no challenge) is not read by the auth: a
+    ``text/event-stream`` (an MCP server's) reaches the caller as a stream, event by event."""
+    pulled: list[int] = []
+
+    def events() -> Iterator[bytes]:
+        for i in range(3):
+            pulled.append(i)
+            yield f"data: {i}\n\n".encode()
+
+    async def aevents() -> AsyncIterator[bytes]:
+        for chunk in events():
+            yield chunk
+
+    def handler(request: Any) -> Any:
+        assert "signature" in request.headers
+        return net.lib.Response(200, headers={"Content-Type": "text/event-stream"},
+                                content=events() if mode == "sync" else aevents())
+
+    transport = net.lib.MockTransport(handler)
+    if mode == "sync":
+        with net.auth().client(transport=transport) as client, client.stream("GET", f"{RESOURCE}/events") as r:
+            assert pulled == []
+            assert next(r.iter_raw()) == b"data: 0\n\n" and pulled == [0]
+        return
+
+    async def run() -> None:
+        async with net.auth().async_client(transport=transport) as client, \
+                client.stream("GET", f"{RESOURCE}/events") as r:
+            assert pulled == []
+            assert await r.aiter_raw().__anext__() == b"data: 0\n\n" and pulled == [0]
+
+    asyncio.run(run())

@@ -25,6 +25,7 @@ FLOWS = [
     ["consent"],
     ["delegation"],
     ["chain"],
+    ["mcp"],  # an MCP server behind AAuth, called with the mcp SDK's client
     ["token-exchange", "--r1", "flask", "--r2", "starlette"],  # frameworks mixed across the exchange
 ]
 
