@@ -63,6 +63,8 @@ class AAuthSettings:
     Tokens
         ``token_leeway``: clock skew for ``exp``/``nbf``/``iat``.  ``max_act_depth``:
         the deepest ``act`` chain accepted or issued.  ``resource_token_lifetime``.
+        ``resource_name`` and ``resource_scope_descriptions`` (scope → words): published
+        in our metadata as ``name`` and ``scope_descriptions``, for consent pages.
     Discovery
         timeouts, document size limit and cache TTL bounds.
         ``discovery_failed_host_budget``: fetches a minute from one host whose
@@ -102,6 +104,8 @@ class AAuthSettings:
     max_act_depth: int = 8
     resource_token_lifetime: int = 600
     resource_scopes: tuple[str, ...] = ()
+    resource_scope_descriptions: Mapping[str, str] = field(default_factory=dict)
+    resource_name: str | None = None
 
     discovery_timeout: float = 5.0
     discovery_max_bytes: int = 64 * 1024
@@ -160,6 +164,12 @@ class AAuthSettings:
                 raise SettingsError(f"protected path {prefix!r} must start with '/'")
             parse_requirement(spec)
         object.__setattr__(self, "protected_paths", MappingProxyType(dict(self.protected_paths)))
+        descriptions = dict(self.resource_scope_descriptions)
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in descriptions.items()):
+            raise SettingsError("resource_scope_descriptions must map scope names to strings")
+        object.__setattr__(self, "resource_scope_descriptions", MappingProxyType(descriptions))
+        if self.resource_name is not None and not isinstance(self.resource_name, str):
+            raise SettingsError("resource_name must be a string")
         if self.canonical_authority is None and self.resource_id is not None:
             object.__setattr__(self, "canonical_authority", canonical_authority(self.resource_id))
         if self.canonical_authority is not None:
@@ -170,6 +180,11 @@ class AAuthSettings:
         return self.resource_id is not None
 
     def replace(self, **changes: Any) -> AAuthSettings:
+        """A copy with ``changes``.  An authority derived from ``resource_id`` (none configured)
+        follows a new ``resource_id``; a configured one stays."""
+        if ("resource_id" in changes and "canonical_authority" not in changes and self.resource_id is not None
+                and self.canonical_authority == canonical_authority(self.resource_id).lower()):
+            changes["canonical_authority"] = None
         return replace(self, **changes)
 
     @classmethod

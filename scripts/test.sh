@@ -6,7 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-deps.sh
+bash scripts/test-assets.sh  # axe-core from npm for the accessibility audit, under .cache/npm
 bash scripts/bootstrap.sh
+bash scripts/interop-peers.sh  # the interop peers, each in its own environment under .interop/
 .venv/bin/ruff check .
 .venv/bin/mypy
-.venv/bin/python -m pytest -q "$@"
+bash scripts/test-mcp1.sh -q  # mcp 1.x cannot share .venv with 2.x: its tests run in .venv-mcp1
+.venv/bin/python -m pytest -q "$@"  # last, so the summary line is the whole suite's

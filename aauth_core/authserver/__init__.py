@@ -1,11 +1,15 @@
 """The AAuth auth server's logic, framework-free: token endpoint, consent state, trust, policy.
 
-``aauth_starlette.authserver`` serves it over HTTP; everything protocol lives here.
+``aauth_starlette.authserver``, ``aauth_flask.authserver`` and ``aauth_django.authserver``
+serve it over HTTP; everything protocol lives here, and so do the consent pages
+(:mod:`.pages`, :mod:`.branding`), which those adapters only translate.
 """
 
 from __future__ import annotations
 
+from .branding import Branding
 from .config import AuthServerConfig, Lifetimes
+from .pages import ConsentPages, PageRequest, PageResponse
 from .policy import (
     AllowAll,
     AllowExchangeWidening,
@@ -26,13 +30,17 @@ __all__ = [
     "AuthServer",
     "AuthServerConfig",
     "AuthServerStore",
+    "Branding",
     "ConsentError",
+    "ConsentPages",
     "ConsentRequest",
     "Decision",
     "DenyAll",
     "Lifetimes",
     "MemoryStore",
     "MemoryUserStore",
+    "PageRequest",
+    "PageResponse",
     "Policy",
     "PolicyRequest",
     "RequireConsent",

@@ -16,6 +16,7 @@ from typing import Any
 from ..keys import SigningKey
 from ..settings import AAuthSettings, SettingsError, normalize_identifier
 from ..tokens import MAX_LIFETIME
+from .branding import Branding
 
 __all__ = ["AuthServerConfig", "Lifetimes"]
 
@@ -66,6 +67,10 @@ class AuthServerConfig:
     ``settings``: overrides for the request verifier (``allow_insecure_loopback``,
     ``signature_bases``, ``created_max_age``, ...); ``resource_id`` and
     ``trusted_issuers`` are always derived from this config.
+    ``scope_descriptions``: scope → words for the consent page, used when the
+    resource's metadata does not describe a scope.  ``branding``: the pages' product
+    name, logo, and the directories of templates and static files that override the
+    package's (:class:`~aauth_core.authserver.branding.Branding`).
     """
 
     issuer: str
@@ -79,6 +84,8 @@ class AuthServerConfig:
     allow_insecure_loopback: bool = False
     store_url: str = "memory://"
     settings: Mapping[str, Any] = field(default_factory=dict)
+    scope_descriptions: Mapping[str, str] = field(default_factory=dict)
+    branding: Branding = field(default_factory=Branding)
 
     def __post_init__(self) -> None:
         # Normalised once, here (see normalize_identifier); tokens are then compared exactly.
@@ -103,6 +110,12 @@ class AuthServerConfig:
         if not isinstance(self.max_act_depth, int) or self.max_act_depth < 1:
             raise SettingsError("max_act_depth must be a positive integer")
         object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
+        descriptions = dict(self.scope_descriptions)
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in descriptions.items()):
+            raise SettingsError("scope_descriptions must map scope names to strings")
+        object.__setattr__(self, "scope_descriptions", MappingProxyType(descriptions))
+        if not isinstance(self.branding, Branding):
+            raise SettingsError("branding must be a Branding")
         for name in ("resource_id", "trusted_issuers"):
             if name in self.settings:
                 raise SettingsError(f"{name} is derived from the auth server config; do not set it")

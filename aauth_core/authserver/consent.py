@@ -1,6 +1,6 @@
 """The consent flow's state: the pending request a user is shown, their answer, the page sessions.
 
-``aauth_starlette.authserver`` renders the pages; this module decides.  A pending
+:mod:`.pages` renders the pages; this module decides.  A pending
 request is answered once (the store's atomic ``take``); an approval stores a
 single-use authorization code and redirects to the agent's ``redirect_uri``.  The
 pages keep a server-side session (keyed by a random cookie) holding the CSRF secret
@@ -36,7 +36,12 @@ log = logging.getLogger("aauth.authserver")
 
 @dataclass(frozen=True, slots=True)
 class ConsentRequest:
-    """What the consent page shows: the agent, the resource and each scope (with its description)."""
+    """What the consent page shows: the agent, the resource and each scope (with its description).
+
+    ``agent_name`` and ``resource_name`` are the ``name`` members of their metadata (self-asserted:
+    the pages always show the identifiers too); a scope's description comes from the resource's
+    ``scope_descriptions``, else from the auth server's own ``scope_descriptions`` setting.
+    """
 
     request_token: str = field(repr=False)
     agent: str
@@ -46,6 +51,7 @@ class ConsentRequest:
     scopes: tuple[tuple[str, str | None], ...]
     redirect_uri: str
     expires_at: float
+    resource_name: str | None = None
 
 
 class ConsentError(AAuthError):
@@ -72,25 +78,27 @@ class ConsentFlows:
         pending = yield from self._pending(request_token, take=False)
         if redirect_uri != pending.redirect_uri:
             raise ConsentError("redirect_uri does not match the authorization request")
-        descriptions: Mapping[str, Any] = {}
+        meta: Mapping[str, Any] = {}
         if pending.agent_claim:
             discovery = self._server.discovery
             try:
                 meta = yield from call(discovery.metadata, discovery.ametadata, pending.resource,
                                        dialect.WELL_KNOWN_RESOURCE)
-                found = meta.get("scope_descriptions")
-                if isinstance(found, Mapping):
-                    descriptions = found
-            except AAuthError:
-                pass  # descriptions are a courtesy; the scope names are always shown
+            except AAuthError:  # names and descriptions are a courtesy; identifiers and scope names always show
+                meta = {}
+        found = meta.get("scope_descriptions")
+        descriptions: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        fallback = self._server.config.scope_descriptions
         scopes = tuple(
-            (s, descriptions[s] if isinstance(descriptions.get(s), str) else None)
+            (s, descriptions[s] if isinstance(descriptions.get(s), str) else fallback.get(s))
             for s in scope_list(pending.scope or "")
         )
+        name = meta.get("name")
         return ConsentRequest(
             request_token=request_token, agent=pending.agent, agent_name=pending.agent_name,
             agent_delegate=pending.agent_delegate, resource=pending.resource, scopes=scopes,
             redirect_uri=pending.redirect_uri, expires_at=pending.expires_at,
+            resource_name=name if isinstance(name, str) and name.strip() else None,
         )
 
     def approve(self, request_token: str, user: User, state: str | None) -> Flow[str]:
@@ -147,7 +155,8 @@ class ConsentFlows:
         """A fresh session: random id (the cookie), new CSRF secret, ``user`` once logged in."""
         session_id = secrets.token_urlsafe(32)
         session = Session(csrf=secrets.token_urlsafe(32), user=user.id if user is not None else None,
-                          expires_at=self._server.clock() + self._server.config.lifetimes.session)
+                          expires_at=self._server.clock() + self._server.config.lifetimes.session,
+                          user_name=user.name if user is not None else None)
         store = self._server.store
         yield from call(store.put, store.aput, "session", secret_key(session_id), session.to_dict(),
                         session.expires_at)

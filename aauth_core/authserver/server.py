@@ -11,6 +11,7 @@ answer, the pages' sessions).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -37,7 +38,9 @@ log = logging.getLogger("aauth.authserver")
 
 class AuthServer:
     """One auth server.  ``policy`` defaults to :class:`RequireConsent`, ``store`` to an
-    in-memory store; ``users`` is needed only for the consent pages.  ``discovery``,
+    in-memory store; ``users`` is needed only for the consent pages' own sign-in form
+    (demos and tests: in production the host application's login decides, see
+    :class:`~aauth_core.authserver.ConsentPages`).  ``discovery``,
     ``replay_cache`` and ``clock`` are injectable like the verifier's; an injected
     ``discovery`` brings its own settings (build it from ``config.verifier_settings()``)."""
 
@@ -169,6 +172,10 @@ class AuthServer:
         if self.users is None:
             raise ConsentError("this auth server has no user store", code="server_error", status_code=500)
         return self.users.authenticate(username, password)
+
+    async def aauthenticate(self, username: str, password: str) -> User | None:
+        """:meth:`authenticate` in a worker thread, so the event loop is not held up by the hashing."""
+        return await asyncio.to_thread(self.authenticate, username, password)
 
     # sessions of the consent pages (server-side, in the store, keyed by a random cookie)
 

@@ -216,8 +216,10 @@ class RefreshGrant(_Grant):
 
 @dataclass(frozen=True, slots=True)
 class Session(_Record):
-    """A browser session at the consent endpoint: the CSRF secret, and the user once logged in."""
+    """A browser session at the consent endpoint: the CSRF secret, and the user once logged in
+    (``user`` is their id, ``user_name`` what the pages call them)."""
 
     csrf: str
     user: str | None = None
     expires_at: float = 0.0
+    user_name: str | None = None

@@ -1,5 +1,9 @@
 """Users who can approve consent requests: a pluggable store and a small in-memory one.
 
+These back the consent pages' own sign-in form, which is for demos and tests; in a
+real deployment the host application's login says who the user is (an authenticator:
+see :class:`~aauth_core.authserver.ConsentPages` and its framework adapters).
+
 Passwords are hashed with scrypt (``hashlib.scrypt``, salted, memory-hard) and
 compared in constant time.  Unknown users cost the same work as known ones, so
 timing does not reveal which user names exist.
@@ -58,7 +62,8 @@ _DUMMY = hash_password(secrets.token_urlsafe(16))
 
 
 class MemoryUserStore:
-    """Users held in memory (samples, tests).  Give plain passwords; only hashes are kept."""
+    """Users held in memory, for samples, demos and tests only (no account management, no rate
+    limiting, no second factor).  Give plain passwords; only hashes are kept."""
 
     def __init__(self, users: Mapping[str, str] | None = None, *, names: Mapping[str, str] | None = None) -> None:
         self._hashes: dict[str, str] = {}

@@ -60,6 +60,7 @@ class ResourceIdentity:
     scope_descriptions: dict[str, str] = field(default_factory=dict)
     token_lifetime: int = 600
     clock: Callable[[], float] = time.time
+    name: str | None = None
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -79,8 +80,10 @@ class ResourceIdentity:
             keys=tuple(keys),
             auth_server=settings.auth_server,
             scopes=settings.resource_scopes,
+            scope_descriptions=dict(settings.resource_scope_descriptions),
             token_lifetime=settings.resource_token_lifetime,
             clock=clock,
+            name=settings.resource_name,
         )
 
     @property
@@ -106,6 +109,8 @@ class ResourceIdentity:
             doc["supported_scopes"] = list(self.scopes)
         if self.scope_descriptions:
             doc["scope_descriptions"] = dict(self.scope_descriptions)
+        if self.name:
+            doc["name"] = self.name
         return doc
 
     def jwks(self) -> dict[str, Any]:

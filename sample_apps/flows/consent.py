@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -45,6 +46,16 @@ def _form(page: httpx.Response) -> _Form:
     return form
 
 
+def _scopes(page: str) -> list[str]:
+    """Each scope the consent page lists, as the user reads it: its words, then its name."""
+    shown = []
+    for scope, inner in re.findall(r'<li class="scope" data-scope="([^"]*)">(.*?)</li>', page, re.S):
+        words = re.search(r'<span class="scope-text">(.*?)</span>', inner, re.S)
+        name = html.unescape(scope)
+        shown.append(f"{html.unescape(words.group(1))} ({name})" if words else name)
+    return shown
+
+
 def scripted_user(approve: bool, printer: Any) -> Any:
     """An interaction handler: a user who logs in with the sample account and approves (or denies)."""
 
@@ -62,8 +73,7 @@ def scripted_user(approve: bool, printer: Any) -> Any:
             while page.status_code in (302, 303):
                 page = browser.get(target.join(page.headers["location"]))
             form = _form(page)
-            names = re.findall(r"<li[^>]*>(.*?)</li>", page.text, re.S)
-            printer.line(f"👤 Consent page lists: {', '.join(re.sub('<[^>]+>', '', n).strip() for n in names)}")
+            printer.line(f"👤 Consent page asks to allow: {', '.join(_scopes(page.text))}")
             choice = "approve" if approve else "deny"
             name, _, value = form.buttons.get(choice, f"action={choice}").partition("=")
             decision = dict(form.fields)

@@ -21,6 +21,8 @@ from ..printer import Printer
 __all__ = ["SCOPES", "aaggregate", "aggregate", "resource_agent", "resource_service", "resource_settings"]
 
 SCOPES = ("data.read", "data.write")
+#: What the consent page says each scope allows (published as the resource's scope_descriptions).
+SCOPE_DESCRIPTIONS = {"data.read": "Read your sample data", "data.write": "Change your sample data"}
 
 def resource_settings(config: PartyConfig) -> AAuthSettings:
     return AAuthSettings(
@@ -28,6 +30,8 @@ def resource_settings(config: PartyConfig) -> AAuthSettings:
         auth_server=config.auth_server,
         trusted_issuers=(config.auth_server,) if config.auth_server else (),
         resource_scopes=SCOPES,
+        resource_scope_descriptions=SCOPE_DESCRIPTIONS,
+        resource_name=f"Sample {config.framework.capitalize()} resource",
         signature_bases=config.signature_bases,  # --base (rfc9421 unless asked)
         allow_insecure_loopback=True,  # every sample party is http://127.0.0.1
         debug=config.debug,

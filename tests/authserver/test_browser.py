@@ -1,4 +1,5 @@
-"""The consent pages in a real headless Chromium (Debian's), against a real uvicorn auth server.
+"""The consent pages in a real headless Chromium (Debian's), against a real uvicorn auth server:
+the whole flow, and the security properties as a browser enforces them (CSP, framing, CSRF).
 
 Only 127.0.0.1 is ever contacted: the auth server and the agent's callback listen
 there; the agent and resource documents come from the in-process network.
@@ -6,7 +7,7 @@ there; the agent and resource documents come from the in-process network.
 
 from __future__ import annotations
 
-import os
+import html
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +17,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route
 
 from aauth_core import dialect
@@ -29,31 +30,38 @@ from aauth_starlette.authserver import build_auth_server_app
 
 from ..conftest import AGENT, RESOURCE, World, signed_request
 from ..servers import serve_asgi as serve
+from .browser_stack import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from .conftest import USERS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason="Debian's chromium is not installed at /usr/bin/chromium: "
-                       "apt-get install chromium (scripts/test.sh does it when run as root)"),
-]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 class Callback:
-    """The agent's redirect target: records what the auth server sent the browser back with."""
+    """The agent's redirect target (records what the auth server sent the browser back with), and
+    pages of another origin: one that frames the consent page, one that posts a forged form to it."""
 
     def __init__(self) -> None:
         self.queries: list[dict[str, list[str]]] = []
+        self.target = ""
 
     async def handle(self, request: Request) -> PlainTextResponse:
         self.queries.append(parse_qs(request.url.query))
         return PlainTextResponse("agent received the callback")
 
+    async def frame(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(f'<!doctype html><title>framer</title><iframe id="f" src="{html.escape(self.target)}">'
+                            "</iframe>")
+
+    async def forge(self, request: Request) -> HTMLResponse:
+        fields = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                         for k, v in request.query_params.items())
+        action = html.escape(self.target)
+        return HTMLResponse(f'<!doctype html><title>forger</title><form method="post" action="{action}">'
+                            f'{fields}<button id="go" name="action" value="approve">win a prize</button></form>')
+
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/callback", self.handle)])
+        return Starlette(routes=[Route("/callback", self.handle), Route("/frame", self.frame),
+                                 Route("/forge", self.forge)])
 
 
 @pytest.fixture
@@ -79,7 +87,7 @@ def stack(world: World) -> Iterator[dict[str, Any]]:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 yield {"issuer": origin, "redirect_uri": redirect_uri, "callback": callback,
-                       "browser": browser, "world": world}
+                       "browser": browser, "world": world, "callback_origin": callback_origin}
             finally:
                 browser.close()
 
@@ -101,7 +109,7 @@ def _start(stack: dict[str, Any]) -> tuple[str, Any]:
                                            "redirect_uri": stack["redirect_uri"]}, int(world.clock()))
     assert response.status_code == 200, response.text
     request_token = response.json()["request_token"]
-    page = stack["browser"].new_page()
+    page = stack["browser"].new_context().new_page()
     query = urlencode({"request_token": request_token, "redirect_uri": stack["redirect_uri"], "state": "s-1"})
     page.goto(f"{issuer}/agent/auth?{query}")
     assert "Trip Planner" in page.inner_text("#agent")
@@ -117,7 +125,7 @@ def test_browser_login_approve_and_use_the_token(stack: dict[str, Any]) -> None:
     _, page = _start(stack)
     assert page.inner_text("#user") == "alice"
     assert page.inner_text("#agent") == "Trip Planner" and page.inner_text("#agent-id") == AGENT
-    assert page.inner_text("#resource") == RESOURCE
+    assert page.inner_text("#resource") == "api.example" and page.inner_text("#resource-id") == RESOURCE
     scopes = page.locator("#scopes li.scope")
     assert scopes.count() == 2
     assert "Read your data" in scopes.nth(0).inner_text() and "Change your data" in scopes.nth(1).inner_text()
@@ -159,3 +167,57 @@ def test_browser_deny(stack: dict[str, Any]) -> None:
     page.reload()
     assert "cannot be completed" in page.inner_text("h1")
     assert world is stack["world"]
+
+
+def test_browser_enforces_the_csp(stack: dict[str, Any]) -> None:
+    """The stylesheet (same origin) applies; styles and scripts injected inline do not: no 'unsafe-inline'."""
+    _, page = _start(stack)
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.reload()
+    page.wait_for_selector("#consent-form")
+    assert not problems, problems  # the real page triggers no CSP report and loads every resource
+    assert page.evaluate("getComputedStyle(document.querySelector('#approve')).backgroundColor") != "rgba(0, 0, 0, 0)"
+    injected = page.evaluate("""() => {
+        const style = document.createElement('style');
+        style.textContent = 'body { background-color: rgb(255, 0, 0) !important }';
+        document.head.append(style);
+        const script = document.createElement('script');
+        script.textContent = 'window.injected = true';
+        document.head.append(script);
+        return [getComputedStyle(document.body).backgroundColor, window.injected === true];
+    }""")
+    assert injected[0] != "rgb(255, 0, 0)" and injected[1] is False
+    assert any("Content Security Policy" in p for p in problems)
+
+
+def test_browser_refuses_framing(stack: dict[str, Any]) -> None:
+    """frame-ancestors 'none' (and X-Frame-Options): another origin cannot show the page in a frame."""
+    _, page = _start(stack)
+    stack["callback"].target = page.url
+    framer = stack["browser"].new_page()
+    framer.goto(f"{stack['callback_origin']}/frame")
+    framer.wait_for_load_state("load")
+    child = next(f for f in framer.frames if f != framer.main_frame)
+    assert child.url.startswith("chrome-error://") or child.query_selector("#consent-form") is None
+    assert page.query_selector("#consent-form") is not None  # the page itself is fine
+
+
+def test_browser_refuses_a_forged_form_from_another_site(stack: dict[str, Any]) -> None:
+    """A signed-in user lured to another origin: its form post to the consent endpoint is refused (its
+    ``Origin`` is not the issuer's; the CSRF token is a guess, and from another site the SameSite=Strict
+    cookie would not even be sent), and the request stays pending."""
+    request_token, page = _start(stack)
+    fields = {"request_token": request_token, "redirect_uri": stack["redirect_uri"], "state": "s-1",
+              "csrf_token": "guessed"}
+    stack["callback"].target = f"{stack['issuer']}/agent/auth"
+    forged = page.context.new_page()
+    forged.goto(f"{stack['callback_origin']}/forge?{urlencode(fields)}")
+    forged.click("#go")
+    forged.wait_for_selector("#error", timeout=10_000)
+    assert forged.get_attribute("#error", "data-code") == "invalid_request"
+    assert "cannot be completed" in forged.inner_text("h1")
+    assert stack["callback"].queries == []
+    page.click("#approve")  # the real page still works
+    page.wait_for_url(f"{stack['redirect_uri']}**")
+    assert "code" in parse_qs(urlsplit(page.url).query)

@@ -13,6 +13,7 @@ from ..conftest import AGENT, ISSUER, RESOURCE, World
 from .conftest import AS, REDIRECT, USERS, MakeAS, assert_refused, hidden
 
 PASSWORD = USERS["alice"]
+CSP = "default-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 
 @pytest.fixture
@@ -60,12 +61,12 @@ async def test_login_consent_approve_and_redeem(consent_env: AS) -> None:
     async with env.client() as client:
         login = await client.get(_auth_url(request_token, state="xyz"))
         assert login.status_code == 200
-        for name, value in {"content-security-policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+        for name, value in {"content-security-policy": CSP,
                             "x-frame-options": "DENY", "cache-control": "no-store",
                             "referrer-policy": "same-origin"}.items():
             assert login.headers[name] == value
         cookie = login.headers["set-cookie"]
-        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/agent/auth" in cookie
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/agent/auth" in cookie
         assert "Travel &lt;Bot&gt; &amp; Co" in login.text and "<Bot>" not in login.text
         assert 'id="username"' in login.text
 
@@ -78,7 +79,7 @@ async def test_login_consent_approve_and_redeem(consent_env: AS) -> None:
         assert consent.status_code == 200
         text = consent.text
         assert 'id="user">alice<' in text and "Travel &lt;Bot&gt; &amp; Co" in text and AGENT in text
-        assert f'id="resource">{RESOURCE}<' in text
+        assert 'id="resource">api.example<' in text and f'id="resource-id">{RESOURCE}<' in text
         assert 'data-scope="data.read"' in text and "Read your &lt;data&gt;" in text
         assert 'data-scope="data.write"' in text and "Change your data" in text
 

@@ -38,7 +38,8 @@ class Variant:
 # ----------------------------------------------------------------------------- Starlette / FastAPI
 
 
-def _starlette(world: World, handler: bool, *, wrapped: bool = False, fastapi: bool = False) -> Send:
+def _starlette(world: World, handler: bool, *, wrapped: bool = False, fastapi: bool = False,
+               other_auth: Any = None) -> Send:
     from fastapi import Depends, FastAPI
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
@@ -56,6 +57,8 @@ def _starlette(world: World, handler: bool, *, wrapped: bool = False, fastapi: b
 
     options: dict[str, Any] = dict(keys=[world.resource.key], discovery=world.discovery(settings),
                                    clock=world.clock, error_handler=render if handler else None)
+    if other_auth is not None:
+        options["other_auth"] = other_auth
 
     def endpoint_for(path: str) -> Callable[..., Any]:
         if path == "/exempt/protected":  # a sync endpoint: Starlette runs it in a worker thread
@@ -68,7 +71,8 @@ def _starlette(world: World, handler: bool, *, wrapped: bool = False, fastapi: b
         async def endpoint(request: Request) -> Response:
             calls.append(path)
             ctx = get_aauth(request)
-            return JSONResponse({"ran": path, "agent": ctx.agent if ctx else None})
+            user = request.user.display_name if request.user.is_authenticated and ctx is None else None
+            return JSONResponse({"ran": path, "agent": ctx.agent if ctx else None, "user": user})
 
         return endpoint
 

@@ -75,3 +75,12 @@ def test_route_requirement_means_the_same_in_every_adapter() -> None:
     for bad in (("superuser", ()), ("signature", ["data.read"]), ("identity:data.read", ()), ("authorization", 5)):
         with pytest.raises(SettingsError):
             route_requirement(*bad)  # type: ignore[arg-type]
+
+
+def test_replace_moves_a_derived_authority_with_resource_id() -> None:
+    """``AAuthMiddleware(app, settings=base, resource_id=...)``: the keyword overrides the field, and the
+    ``@authority`` derived from the old ``resource_id`` must not stay behind."""
+    base = AAuthSettings(resource_id="https://a.example")
+    assert base.replace(resource_id="http://127.0.0.1:9").canonical_authority == "127.0.0.1:9"
+    pinned = AAuthSettings(resource_id="https://a.example", canonical_authority="proxy.example")
+    assert pinned.replace(resource_id="https://b.example").canonical_authority == "proxy.example"

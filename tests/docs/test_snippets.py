@@ -12,8 +12,8 @@
 Every process gets ``tests/docs/_guard`` on ``PYTHONPATH``: its ``sitecustomize``
 refuses any DNS lookup or connection that is not loopback, so a snippet that would
 touch the network fails instead.  The environment also provides what a reader
-would have after the docs' setup steps: ``AAUTH_RESOURCE_KEY`` (a private JWK, as
-``aauth keygen`` writes it) and ``TOKEN`` (an auth token to decode).
+would have after the docs' setup steps: ``AAUTH_RESOURCE_KEY`` and ``AAUTH_AS_KEY``
+(private JWKs, as ``aauth keygen`` writes them) and ``TOKEN`` (an auth token to decode).
 The ``file=`` blocks of ``docs/testing.md`` (the in-process network helper) are
 shared: every page's scratch directory starts with them.
 """
@@ -34,6 +34,7 @@ from aauth_core.headers import parse_agent_auth, parse_signature, parse_signatur
 from aauth_core.keys import SigningKey
 from aauth_core.tokens import mint_auth_token
 
+from .login_checks import LOGIN_CHECKS
 from .snippets import DOCS, LANGUAGES, PAGES, ROOT, Block, blocks_of
 
 GUARD = Path(__file__).with_name("_guard")
@@ -54,6 +55,7 @@ def _env(workdir: Path) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join([str(GUARD), str(workdir), str(ROOT)])
     key = SigningKey.generate(kid="resource-1")
     env["AAUTH_RESOURCE_KEY"] = json.dumps(key.private_jwk())
+    env["AAUTH_AS_KEY"] = json.dumps(SigningKey.generate(kid="as-1").private_jwk())  # an auth server's, likewise
     issuer = SigningKey.generate(kid="as-1")
     env["TOKEN"] = mint_auth_token(
         issuer, iss="https://as.example", aud="https://api.example", cnf_jwk=key.public_jwk(),
@@ -187,14 +189,99 @@ def _check_quickstart(block: Block, workdir: Path, env: dict[str, str]) -> None:
             raise AssertionError(f"{block.where}: unexpected command in the Quickstart: {line!r}")
 
 
+_MCP_FLOW = """
+import asyncio, importlib, socket, threading, time
+
+import httpx2, uvicorn
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from aauth_core.authserver import AllowAll, AuthServer, AuthServerConfig
+from aauth_core.client import AgentServer, ClientOptions, agent_auth
+from aauth_core.keys import SigningKey
+from aauth_starlette import AAuthMiddleware
+from aauth_starlette.agent import build_agent_app
+from aauth_starlette.authserver import build_auth_server_app
+
+
+def bound():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+servers = []
+
+
+def serve(app, sock, lifespan="off"):
+    server = uvicorn.Server(uvicorn.Config(app, lifespan=lifespan, log_level="warning"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    while not server.started:
+        time.sleep(0.01)
+    servers.append(server)
+
+
+agent_sock, agent_url = bound()
+as_sock, issuer = bound()
+mcp_sock, resource = bound()
+agent = AgentServer(agent_url, [SigningKey.generate(kid="agent-1")])
+serve(build_agent_app(agent), agent_sock)
+serve(build_auth_server_app(AuthServer(AuthServerConfig(issuer=issuer, keys=[SigningKey.generate(kid="as-1")],
+                                                        allow_insecure_loopback=True), policy=AllowAll())), as_sock)
+
+# The page's app, its AAuth identifiers moved to these loopback parties (nothing else changed).
+app = importlib.import_module(MODULE).app
+loopback = dict(resource_id=resource, auth_server=issuer, trusted_issuers=[issuer], allow_insecure_loopback=True)
+if isinstance(app, AAuthMiddleware):
+    other_auth = app.other_auth
+    app = AAuthMiddleware(app.app, settings=app.settings.replace(**loopback), other_auth=other_auth,
+                          error_handler=app.error_handler)
+else:
+    (entry,) = [m for m in app.user_middleware if m.cls is AAuthMiddleware]
+    other_auth = entry.kwargs.get("other_auth")
+    entry.kwargs.update(loopback)
+serve(app, mcp_sock, lifespan="on")
+
+
+async def main():
+    async with httpx2.AsyncClient() as http:
+        bare = await http.post(f"{resource}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "initialize"},
+                               headers={"Accept": "application/json, text/event-stream"})
+    assert bare.status_code == 401 and bare.headers["agent-auth"].startswith("httpsig"), bare.headers
+    if other_auth is not None:
+        assert bare.headers["www-authenticate"].startswith("Bearer resource_metadata="), bare.headers
+    auth = agent_auth(agent.signer(), library="httpx2", options=ClientOptions(allow_insecure_loopback=True))
+    async with Client(streamable_http_client(f"{resource}/mcp", http_client=auth.async_client())) as client:
+        result = await client.call_tool("whoami", {})
+    assert not result.is_error and agent_url in result.content[0].text, result
+
+
+asyncio.run(main())
+for server in servers:
+    server.should_exit = True
+"""
+
+
+def _check_mcp_server(block: Block, workdir: Path, env: dict[str, str]) -> None:
+    """The page's MCP server module (``file=``, exposing ``app``): served on loopback with an agent and
+    an auth server, a bare request gets the challenge (both, with ``other_auth``), and the mcp SDK's
+    client, through ``agent_auth``, calls its ``whoami`` tool and sees the agent."""
+    assert block.file is not None and block.file.endswith(".py"), f"{block.where}: check=mcp-server needs file="
+    script = workdir / "_doc_check_mcp_server.py"
+    script.write_text(f"MODULE = {block.file[:-3]!r}\n" + _MCP_FLOW, encoding="utf-8")
+    _run([sys.executable, str(script)], block, workdir, env)
+
+
 CHECKS: dict[str, Callable[[Block, Path, dict[str, str]], None]] = {
     "app-flow": _check_app_flow,
+    "mcp-server": _check_mcp_server,
     "quickstart": _check_quickstart,
     "demo-scripts": _check_demo_scripts,
     "pip-extras": _check_pip_extras,
     "django-project": _check_django_project,
     "uvicorn-target": _check_uvicorn_target,
     "flask-run": _check_flask_run,
+    **LOGIN_CHECKS,
 }
 #: Checks that replace running a shell block (the block would install, serve or recurse).
 INSTEAD_OF_RUNNING = frozenset({"demo-scripts", "pip-extras", "uvicorn-target", "flask-run", "quickstart"})
@@ -302,7 +389,7 @@ def test_every_code_block_runs(page: Path, tmp_path: Path) -> None:
 
 def test_every_page_is_tested() -> None:
     expected = {"index", "quickstart-starlette", "quickstart-flask", "quickstart-django", "client", "authserver",
-                "settings", "errors", "proxy", "cli", "testing"}
+                "settings", "errors", "proxy", "cli", "testing", "mcp"}
     assert expected <= {p.stem for p in PAGES}
     assert sum(len(blocks_of(p)) for p in PAGES) > 0
 

@@ -53,7 +53,7 @@ def test_consent_in_a_browser(parties: Parties, browser: Any) -> None:
             page.click("#login")
             page.wait_for_selector("#consent-form", timeout=10_000)
             assert page.inner_text("#user") == USER[0]
-            assert page.inner_text("#resource") == r1.url
+            assert page.inner_text("#resource-id") == r1.url
             assert page.locator("#scopes li.scope").count() == 2
             page.click("#approve")
             page.wait_for_url(f"{agent.redirect_uri}**", timeout=10_000)
