@@ -28,12 +28,12 @@ import functools
 import inspect
 import sys
 from collections.abc import Callable, Iterable
-from functools import cache
 from typing import Any, TypeVar, overload
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
+from aauth_core.cache import memoize
 from aauth_core.context import Requirement, VerifiedRequest
 from aauth_core.errors import AAuthError
 from aauth_core.request import SIGNATURE_HEADERS
@@ -73,7 +73,7 @@ def describe(requirement: Requirement) -> str:
     return f"{what} with scope {' '.join(sorted(requirement.scopes))}" if requirement.scopes else what
 
 
-@cache
+@memoize(8)  # one class per set of SDKs loaded: at most 2**3
 def _refusal_class(bases: tuple[type[Exception], ...]) -> type[AAuthToolError]:
     return type("AAuthToolError", (AAuthToolError, *bases), {"__module__": __name__, "__qualname__": "AAuthToolError"})
 
