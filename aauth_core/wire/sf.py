@@ -88,6 +88,20 @@ class _Parser:
         while self.peek() == " ":
             self.i += 1
 
+    def end_of_member(self) -> bool:
+        """After a Dictionary or List member: True at the end of the field, else consume the
+        ``,`` before the next member (a trailing comma is an error)."""
+        self.skip_ows()
+        if self.done():
+            return True
+        if self.peek() != ",":
+            raise self.fail("expected ','")
+        self.i += 1
+        self.skip_ows()
+        if self.done():
+            raise self.fail("trailing comma")
+        return False
+
     def skip_ows(self) -> None:
         while self.peek() in (" ", "\t") and self.peek():
             self.i += 1
@@ -210,15 +224,8 @@ def parse_dictionary(text: str, *, lenient_bytes: bool = False) -> dict[str, Ite
             out[name] = p.item_or_inner_list()
         else:
             out[name] = Item(True, p.params())
-        p.skip_ows()
-        if p.done():
+        if p.end_of_member():
             return out
-        if p.peek() != ",":
-            raise p.fail("expected ','")
-        p.i += 1
-        p.skip_ows()
-        if p.done():
-            raise p.fail("trailing comma")
 
 
 def parse_list(text: str) -> list[Item | InnerList]:
@@ -228,15 +235,8 @@ def parse_list(text: str) -> list[Item | InnerList]:
     out: list[Item | InnerList] = []
     while not p.done():
         out.append(p.item_or_inner_list())
-        p.skip_ows()
-        if p.done():
+        if p.end_of_member():
             break
-        if p.peek() != ",":
-            raise p.fail("expected ','")
-        p.i += 1
-        p.skip_ows()
-        if p.done():
-            raise p.fail("trailing comma")
     return out
 
 
