@@ -171,3 +171,34 @@ async def test_demand_outside_a_request_with_no_service_fails_clearly() -> None:
     scope = {"type": "http", "headers": [], "method": "GET", "path": "/"}
     with pytest.raises(RuntimeError):
         demand(Request(scope), Requirement())
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["async", "sync"])
+def test_a_decorated_route_on_an_exempt_path_verifies_a_signed_body_itself(world: World, sync: bool) -> None:
+    """The middleware leaves exempt paths alone; the decorator verifies, reading the body within
+    max_body_bytes, and the endpoint still reads the same bytes."""
+    import hashlib
+
+    from .apps import resource_settings
+
+    async def aupload(request: Request) -> JSONResponse:
+        body = await request.body()
+        return JSONResponse({"agent": get_aauth(request).agent, "sha256": hashlib.sha256(body).hexdigest()})
+
+    def supload(request: Request) -> JSONResponse:
+        return JSONResponse({"agent": get_aauth(request).agent})
+
+    endpoint = requires_aauth("identity")(supload if sync else aupload)
+    settings = resource_settings(exempt_paths=("/.well-known/", "/jwks.json", "/hooks/"))
+    app = Starlette(routes=[Route("/hooks/upload", endpoint, methods=["POST"])],
+                    middleware=[aauth_middleware(world, settings)])
+    body = b'{"event": "x"}' * 100
+    req = _sign(world, "POST", "/hooks/upload", body=body)
+    with TestClient(app, base_url=RESOURCE) as client:
+        ok = client.post(req.path, headers=req.headers, content=req.body)
+        tampered = client.post(req.path, headers=req.headers, content=body + b" ")
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["agent"] == AGENT
+    if not sync:
+        assert ok.json()["sha256"] == hashlib.sha256(body).hexdigest()
+    assert (tampered.status_code, tampered.json()["error"]) == (401, "digest_mismatch")
