@@ -78,6 +78,10 @@ class VerifiedRequest(NamedTuple):
     issuer: str | None = None
     claims: Mapping[str, Any] = _NO_CLAIMS
     token: str | None = None
+    #: The wire profile the request was verified under; under ``aauth-11`` ``agent`` is the
+    #: ``aauth:local@domain`` agent identifier and ``agent_provider`` the token's issuer (AP).
+    profile: str = "aauth-2026-01"
+    agent_provider: str | None = None
 
     def __repr__(self) -> str:  # never the token
         pairs = zip(self._fields, self, strict=True)

@@ -43,6 +43,10 @@ class AAuthError(Exception):
 
     default_code = "invalid_request"
     default_status = 401
+    #: The wire profile the refused request was verified under: its error shape (body,
+    #: ``Signature-Error`` or ``Agent-Auth``) is rendered by that profile.  Set on the
+    #: instance only by the aauth-11 verifier (docs/profiles.md, decision P6).
+    profile: str = "aauth-2026-01"
 
     def __init__(
         self,

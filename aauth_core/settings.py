@@ -82,6 +82,10 @@ class AAuthSettings:
         signature that did not verify (development only: bases are sensitive).
         ``telemetry``: an OpenTelemetry span per verification and counters of
         verified and refused requests (needs the ``otel`` extra).
+    Profiles
+        ``profiles``: the wire profiles a resource accepts (``aauth-2026-01``,
+        ``aauth-11``); both is dual-stack, each request verified under the one its
+        Signature-Key names (docs/profiles.md).
     """
 
     resource_id: str | None = None
@@ -126,10 +130,11 @@ class AAuthSettings:
     max_body_bytes: int = 10 * 1024 * 1024
     debug: bool = False
     telemetry: bool = False
+    profiles: tuple[str, ...] = ("aauth-2026-01",)
 
     def __post_init__(self) -> None:
         for name in ("trusted_issuers", "signature_bases", "algorithms", "schemes", "x509_trust_roots",
-                     "resource_scopes", "exempt_paths", "signing_keys"):
+                     "resource_scopes", "exempt_paths", "signing_keys", "profiles"):
             object.__setattr__(self, name, _tuple(getattr(self, name)))
         # Identifiers are normalised once, here; every later comparison is exact.
         for name in ("resource_id", "auth_server"):
@@ -140,6 +145,7 @@ class AAuthSettings:
         bad_bases: list[str] = [b for b in self.signature_bases if b not in _BASES]
         if bad_bases or not self.signature_bases:
             raise SettingsError(f"signature_bases must be a non-empty subset of {_BASES}, got {bad_bases or '()'}")
+        _check_profiles(self.profiles)
         bad = [a for a in self.algorithms if a not in _ALGS]
         if bad or not self.algorithms:
             raise SettingsError(f"algorithms must be a non-empty subset of {_ALGS}, got {bad or '()'}")
@@ -208,6 +214,14 @@ class AAuthSettings:
         if unknown:
             raise SettingsError(f"unknown AAuth setting(s): {', '.join(sorted(unknown))}")
         return cls(**kwargs)
+
+
+def _check_profiles(profiles: tuple[str, ...]) -> None:
+    from .profile import PROFILES  # local: the profile package is imported after settings
+
+    unknown = [p for p in profiles if p not in PROFILES]
+    if unknown or not profiles or len(set(profiles)) != len(profiles):
+        raise SettingsError(f"profiles must be distinct names from {sorted(PROFILES)}, got {list(profiles)!r}")
 
 
 def parse_requirement(spec: str | Requirement, scopes: str | Iterable[str] = ()) -> Requirement:

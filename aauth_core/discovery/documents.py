@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from .. import dialect
 from ..cache import CachedDocument
 from ..errors import DiscoveryError
 from ..keys import KeyError_, PublicKey
+from ..profile.aauth_11 import AAUTH_11
 from ..settings import AAuthSettings
 from ..wire.http_fields import freshness
 from .ssrf import FAILED, blocked, host_of
@@ -66,9 +68,15 @@ def strip_slash(value: str) -> str:
     return value[:-1] if value.endswith("/") else value
 
 
+#: Every metadata document either profile fetches, and the member naming its party: January's
+#: (``agent``, ``resource``, ``issuer``) and aauth-11's ``*.json`` documents (``issuer``).
+ID_FIELDS: Mapping[str, str] = MappingProxyType({**dialect.METADATA_ID_FIELD, **AAUTH_11.metadata_id_field})
+_ID_FIELDS_11 = frozenset(AAUTH_11.metadata_id_field)
+
+
 def metadata_need(identifier: str, well_known: str) -> Need:
     """The ``{identifier}/.well-known/{well_known}`` document, refused before any I/O if malformed."""
-    if well_known not in dialect.METADATA_ID_FIELD:
+    if well_known not in ID_FIELDS:
         raise DiscoveryError("unknown metadata document name", code="invalid_metadata")
     if "?" in identifier:
         raise blocked(host_of(identifier), "identifier must not carry a query")
@@ -90,10 +98,12 @@ def ttl(cache_control: str | None, settings: AAuthSettings) -> float:
 def validate(need: Need, value: Mapping[str, Any]) -> None:
     """Kind-specific checks, run on every document before it is used (cheap: hot path)."""
     if need.kind == "metadata":
-        field = dialect.METADATA_ID_FIELD[need.well_known]
+        field = ID_FIELDS[need.well_known]
         named = value.get(field)
+        if need.well_known in _ID_FIELDS_11:
+            _check_issuer_11(need, named)
         # An origin's empty path and "/" are one URL (RFC 3986 §6.2.3): the only normalising here.
-        if not isinstance(named, str) or strip_slash(named) != strip_slash(need.identifier):
+        elif not isinstance(named, str) or strip_slash(named) != strip_slash(need.identifier):
             raise DiscoveryError(
                 f"metadata from {host_of(need.url)}: '{field}' does not match the identifier it was fetched for",
                 code="metadata_mismatch",
@@ -109,6 +119,16 @@ def validate(need: Need, value: Mapping[str, Any]) -> None:
             )
     elif need.kind == "jwks" and not isinstance(value.get("keys"), list):
         raise DiscoveryError(f"JWKS from {host_of(need.url)} has no 'keys' list", code="invalid_jwks")
+
+
+def _check_issuer_11(need: Need, named: object) -> None:
+    """aauth-11 §11.5.2: ``issuer`` present (``issuer_missing``) and byte-equal to the identifier
+    the document was fetched for (``metadata_mismatch``, answered as ``issuer_mismatch``)."""
+    if named is None:
+        raise DiscoveryError(f"metadata from {host_of(need.url)} has no 'issuer'", code="issuer_missing")
+    if named != need.identifier:
+        raise DiscoveryError(f"metadata from {host_of(need.url)}: 'issuer' does not match the identifier "
+                             "it was fetched for", code="metadata_mismatch")
 
 
 def decode(need: Need, body: bytes, host: str) -> Mapping[str, Any]:

@@ -32,8 +32,8 @@ __all__ = ["AAUTH_11", "SIGNATURE_ERROR_CODES", "signature_error_code"]
 #: missing or malformed signature headers, a stale ``created`` and a bad signature are
 #: ``invalid_signature``; a ``created`` ahead of the clock is ``clock_skew``.  Codes not
 #: listed are not signature failures (a missing requirement, a policy refusal, a server
-#: fault) and never produce a ``Signature-Error``.  ``issuer_missing`` and ``revoked_jwt``
-#: have no counterpart yet: discovery and revocation under -11 are later work.
+#: fault) and never produce a ``Signature-Error``.  ``revoked_jwt`` has no counterpart yet:
+#: revocation under -11 is later work.
 SIGNATURE_ERROR_CODES: Mapping[str, str] = MappingProxyType({
     # step 1, 3 and 7: the three headers, created/expires, the RFC 9421 signature
     **dict.fromkeys((
@@ -57,13 +57,14 @@ SIGNATURE_ERROR_CODES: Mapping[str, str] = MappingProxyType({
     "invalid_metadata": "invalid_key",
     "invalid_jwks": "invalid_key",
     "unknown_key": "unknown_key",
+    "issuer_missing": "issuer_missing",
     "metadata_mismatch": "issuer_mismatch",
     "token_expired": "expired_jwt",
     "token_not_yet_valid": "clock_skew",
     **dict.fromkeys((
         "malformed_token", "wrong_token_type", "unsupported_token", "disallowed_algorithm", "invalid_token_signature",
         "untrusted_issuer", "invalid_issuer", "invalid_audience", "missing_claim", "invalid_claim", "invalid_cnf",
-        "invalid_act", "act_too_deep", "act_loop", "invalid_token",
+        "invalid_act", "act_too_deep", "act_loop", "invalid_token", "invalid_jwt",  # claims_11 raises the SK code
     ), "invalid_jwt"),
 })
 

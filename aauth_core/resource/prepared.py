@@ -38,6 +38,8 @@ class Identity(NamedTuple):
     issuer: str | None = None
     claims: Mapping[str, Any] = MappingProxyType({})
     token: str | None = None
+    profile: str = "aauth-2026-01"
+    agent_provider: str | None = None
 
     def __repr__(self) -> str:  # never the token
         return f"Identity(agent={self.agent!r})"

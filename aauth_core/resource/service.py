@@ -26,7 +26,7 @@ from ..errors import AAuthError
 from ..headers import parse_signature_input
 from ..keys import SigningKey, load_signing_key
 from ..profile import DEFAULT as DEFAULT_PROFILE
-from ..profile import Profile
+from ..profile import PROFILES, Profile
 from ..request import HEADER_TYPES as _HEADER_TYPES
 from ..request import Headers, RequestView
 from ..settings import AAuthSettings, SettingsError, parse_requirement
@@ -266,12 +266,14 @@ class AAuthService:
         log_refusal(error, method, path, headers, self.telemetry)
 
     def error_response(self, error: AAuthError) -> ErrorResponse:
-        """The profile's error body (January: JSON ``{"error", "error_description"}``, A9) plus
-        the challenge."""
-        headers = {"Content-Type": "application/json", **error.headers}
+        """The error body of the profile the request was verified under (``error.profile``;
+        January: JSON ``{"error", "error_description"}``, A9; aauth-11: problem+json) plus the
+        error's headers (``Agent-Auth``, or ``Signature-Error`` / ``AAuth-Requirement``)."""
+        profile = self.profile if error.profile == self.profile.name else PROFILES.get(error.profile, self.profile)
+        headers = {"Content-Type": profile.error_content_type, **error.headers}
         if error.status_code in (401, 403):
             headers.setdefault("Cache-Control", "no-store")
-        return ErrorResponse(error.status_code, headers, json.dumps(self.profile.error_body(error)).encode(), error)
+        return ErrorResponse(error.status_code, headers, json.dumps(profile.error_body(error)).encode(), error)
 
     def resource_token(self, view: RequestView) -> Reply | ErrorResponse:
         """``POST /resource/token`` (B §5.4): a resource token for an identified agent that

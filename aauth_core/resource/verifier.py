@@ -25,11 +25,14 @@ from ..errors import AAuthError, AuthorizationRequired, InsufficientScope, Repla
 from ..headers import SignatureParams, check_content_digest, parse_signature
 from ..httpsig import check_components, check_created, verify_signature
 from ..keys import PublicKey, canonical_signature
+from ..profile.aauth_11 import AAUTH_11 as _PROFILE_11
 from ..request import RequestView
 from ..settings import AAuthSettings, SignatureBase
 from ..tokens import VerifiedTokenCache, jwt_algorithms_for, peek
 from .identity import ResourceIdentity, challenge_header
 from .prepared import Identity, Prepared, auth_identity, prepare
+from .profile11 import NAME as AAUTH_11
+from .profile11 import AgentTokens11, Verifier11, as_11, is_aauth_11, requirement_error
 from .token_keys import TokenKeys, TokenPolicy
 
 __all__ = ["Verifier"]
@@ -111,6 +114,16 @@ class Verifier:
             frozenset(settings.trusted_issuers), settings.resource_id, settings.token_leeway,
             settings.max_act_depth, tuple(jwt_algorithms_for(settings.algorithms))), self.token_cache)
         self._prepared: BoundedCache[tuple[str, str], Prepared] = BoundedCache(_PREPARED_SIZE)
+        # Profiles (decision P2): January alone is the default and costs nothing extra; with
+        # aauth-11 accepted each header pair is classified once and memoised.
+        self._january = "aauth-2026-01" in settings.profiles
+        self._v11: Verifier11 | None = None
+        self._is_11: BoundedCache[tuple[str, str], bool] = BoundedCache(_PREPARED_SIZE)
+        if AAUTH_11 in settings.profiles:
+            algs = tuple(a for a in jwt_algorithms_for(settings.algorithms) if a in _PROFILE_11.jwt_algs)
+            tokens = AgentTokens11(self.discovery, self.token_cache, algorithms=algs,
+                                   loopback=settings.allow_insecure_loopback)
+            self._v11 = Verifier11(tokens, max_age=settings.created_max_age, max_future=settings.created_max_future)
 
     # ------------------------------------------------------------------ public API
 
@@ -131,14 +144,20 @@ class Verifier:
             return verified
         if verified is None:
             if requirement.level == "signature":
-                raise AuthorizationRequired(
+                absent = AuthorizationRequired(
                     "this resource requires a signed request", code="signature_required",
                     challenge=_SIGNATURE_CHALLENGE,
                 )
-            raise AuthorizationRequired(
-                "this resource requires a signed request from an identified agent",
-                code="identity_required", challenge=_IDENTITY_CHALLENGE,
-            )
+            else:
+                absent = AuthorizationRequired(
+                    "this resource requires a signed request from an identified agent",
+                    code="identity_required", challenge=_IDENTITY_CHALLENGE,
+                )
+            raise absent if self._v11 is None else requirement_error(absent, january=self._january)
+        if verified.profile == AAUTH_11:  # an agent token proves identity; -11 auth tokens are later work
+            raise requirement_error(AuthorizationRequired(
+                "this resource requires an auth token, which it does not accept under aauth-11 yet",
+                code="authorization_required"), january=False, requirement=None)
         if requirement.level == "identity":  # and the request proved only a key (hwk)
             raise AuthorizationRequired(
                 "this resource requires an identified agent (jwks, x509 or an agent token)",
@@ -197,7 +216,7 @@ class Verifier:
 
     @staticmethod
     def _with_default_challenge(exc: AAuthError) -> AAuthError:
-        if exc.challenge is None and exc.status_code == 401:
+        if exc.challenge is None and exc.status_code == 401 and exc.profile != AAUTH_11:
             exc.challenge = _IDENTITY_CHALLENGE if isinstance(exc, TokenError) else _SIGNATURE_CHALLENGE
         log.debug("aauth request refused: %s", exc.code)  # the adapters log every refusal once, at INFO
         return exc
@@ -283,10 +302,14 @@ class Verifier:
 
     def _accept(self, view: RequestView, params: SignatureParams, signature: bytes, key: PublicKey) -> _Effects:
         """The last two steps of every flow: the signature verifies with ``key``, and it was
-        not seen before.  An in-process replay cache is written directly, keyed by the
-        signature (ECDSA: its low-S form) and the key's thumbprint; a shared one is I/O,
-        under a fixed-length hashed name, so a warm request costs no await it does not need."""
+        not seen before (:meth:`_remember`)."""
         self._check_signature(view, params, signature, key)
+        yield from self._remember(params, signature, key)
+
+    def _remember(self, params: SignatureParams, signature: bytes, key: PublicKey) -> _Effects:
+        """An in-process replay cache is written directly, keyed by the signature (ECDSA: its
+        low-S form) and the key's thumbprint; a shared one is I/O, under a fixed-length hashed
+        name, so a warm request costs no await it does not need."""
         cache = self.replay_cache
         if cache is None:
             return
@@ -301,6 +324,8 @@ class Verifier:
 
     def _verify_flow(self, view: RequestView) -> _Flow:
         view = self._canonical(view)
+        if self._v11 is not None and self._speaks_11(view):
+            return (yield from self._flow_11(view, self._v11))
         prepared, signature = self._parse(view)
         sk, identity = prepared.sigkey, prepared.identity
         discovery = self.discovery
@@ -320,6 +345,42 @@ class Verifier:
         else:
             key, identity = yield from self._x509_flow(sk.params)
         yield from self._accept(view, prepared.params, signature, key)
+        return prepared.outcome(key, identity)
+
+    def _speaks_11(self, view: RequestView) -> bool:
+        """Decision P2: which profile verifies this request, decided once per header pair."""
+        if not self._january:
+            return True
+        h = view.headers
+        key_text, input_text = h.get(dialect.SIGNATURE_KEY_HEADER), h.get(dialect.SIGNATURE_INPUT_HEADER)
+        if key_text is None or input_text is None:
+            return False  # January's parser names what is missing
+        hit = self._is_11.get((key_text, input_text))
+        if hit is None:
+            hit = self._is_11.put((key_text, input_text), is_aauth_11(key_text, input_text))
+        return hit
+
+    def _flow_11(self, view: RequestView, v11: Verifier11) -> _Flow:
+        """An aauth-11 request, agent-token mode: -11 §11.3.4 in order, every refusal in -11's shape."""
+        try:
+            h = view.headers
+            key_text, input_text = h.get(dialect.SIGNATURE_KEY_HEADER), h.get(dialect.SIGNATURE_INPUT_HEADER)
+            signature_text = h.get(dialect.SIGNATURE_HEADER)
+            if key_text is None or input_text is None or signature_text is None:
+                raise SignatureError("missing signature header(s)", code="missing_signature")
+            now = self.clock()
+            prepared, signature = v11.parse(view, key_text, input_text, signature_text, now)
+            token = prepared.sigkey.jwt or ""
+            warm = v11.tokens.warm(token, now)
+            if warm is None:
+                warm = yield from v11.tokens.flow(token, now)
+            key, identity = warm
+            if key.httpsig_alg not in self._policy.algorithms:
+                raise SignatureError(f"key algorithm {key.httpsig_alg} is not accepted", code="unsupported_algorithm")
+            verify_signature(view, prepared.params, signature, key, base="rfc9421")
+            yield from self._remember(prepared.params, signature, key)
+        except AAuthError as exc:
+            raise as_11(exc) from None
         return prepared.outcome(key, identity)
 
     def _x509_flow(self, params: Any) -> Generator[Call[Any], Any, tuple[PublicKey, Identity]]:
