@@ -6,6 +6,8 @@ import ipaddress
 import json
 from collections.abc import Mapping
 
+from aauth_core.wire.signature_error import parse_signature_error
+
 from .attacks import Attack, Req
 from .conftest import RESOLVES, AttackWorld
 
@@ -32,15 +34,24 @@ def check_refusal(attack: Attack, expected: tuple[int, str], status: int, header
     assert status != 500, f"{attack.name}: 500 {text[:300]}"
     assert not ran, f"{attack.name}: the handler ran (status {status})"
     assert (status, _code(text)) == expected, f"{attack.name}: {status} {text[:300]}"
+    lower = {k.lower(): v for k, v in headers.items()}
     body = json.loads(text)
-    assert set(body) == {"error", "error_description"}, body
-    assert isinstance(body["error_description"], str)
+    if attack.signature_error is not None:  # aauth-11 (P6): Signature-Error and problem+json
+        assert parse_signature_error(lower["signature-error"]).error == attack.signature_error, lower
+        assert body["error"] == attack.signature_error, body
+        assert body["type"] == f"urn:ietf:params:sig-error:{attack.signature_error}", body
+        assert isinstance(body["detail"], str) and "agent-auth" not in lower, (body, lower)
+    else:
+        assert set(body) == {"error", "error_description"}, body
+        assert isinstance(body["error_description"], str)
+        assert "signature-error" not in lower, lower
     for leak in _LEAKS:
         assert leak not in text, f"{attack.name}: response contains {leak!r}"
     for secret in _secrets(req):
         assert secret not in text, f"{attack.name}: response echoes request secrets"
-    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
-    assert content_type.startswith("application/json"), content_type
+    content_type = lower.get("content-type", "")
+    expected_type = "application/json" if attack.signature_error is None else "application/problem+json"
+    assert content_type.startswith(expected_type), content_type
 
 
 def _code(text: str) -> str | None:

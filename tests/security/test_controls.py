@@ -18,13 +18,20 @@ from starlette.testclient import TestClient
 from aauth_core.keys import jwks_document
 
 from ..conftest import AGENT, ISSUER, RESOURCE
+from ..profile11.mint import AP
 from .attacks import (
+    DUAL,
     EVIL_AGENT,
+    ONLY_11,
+    Attack,
     Ctx,
     Req,
+    _agent11,
+    _cnf_alg11,
     _components,
     _digest,
     _header,
+    _issuer11,
     _jwks_params,
     _raw_signature_key,
     _signed_with_digest,
@@ -34,7 +41,7 @@ from .attacks import (
 from .attacks import _body as attack_body
 from .conftest import AttackWorld
 from .test_authserver_attacks import build_env
-from .test_resource_attacks import RESOURCE_ATTACKS
+from .test_resource_attacks import ADAPTERS, RESOURCE_ATTACKS, sender
 
 CONTROLS: dict[str, Callable[[Ctx], Req]] = {
     "signed": lambda c: c.sign(),
@@ -138,3 +145,60 @@ def test_redirect_to_metadata_address_is_received_but_not_followed(world: Attack
     assert world.net.calls[f"{AGENT}/.well-known/aauth-agent"] == 1  # the 302 was fetched ...
     assert METADATA_IP not in world.net.hosts_seen()  # ... and not followed
     assert all(METADATA_IP not in url for url in world.net.calls)
+
+
+# ----------------------------------------------------------------------------- aauth-11 builders
+
+
+CONTROLS_11: dict[str, Callable[[Ctx], Req]] = {
+    "agent_token": _agent11(),
+    "agent_token_issuer_named": _issuer11(AP),
+    "cnf_alg_fits": _cnf_alg11("Ed25519"),
+    "forged_header_ok": lambda c: _sign11_forged(c),
+}
+
+
+def _sign11_forged(ctx: Ctx) -> Req:
+    """A hand-made JWS (the alg-none row's builder with a real signature)."""
+    from aauth_core.keys import SigningKey
+
+    from ..profile11.mint import agent_claims
+    from .attacks import _ap, _sign11
+
+    ap, agent = _ap(ctx), SigningKey.generate()
+    return _sign11(ctx, agent, forge({"alg": "Ed25519", "typ": "aa-agent+jwt", "kid": "ap-key-1"},
+                                     agent_claims(agent), ap))
+
+
+@pytest.mark.parametrize("profiles", [DUAL, ONLY_11], ids=["dual", "only-11"])
+@pytest.mark.parametrize("adapter", ADAPTERS)
+@pytest.mark.parametrize("name", sorted(CONTROLS_11))
+def test_aauth_11_control_is_accepted_by_every_adapter(request: pytest.FixtureRequest, world: AttackWorld,
+                                                       name: str, adapter: str, profiles: tuple[str, ...]) -> None:
+    """The -11 rows change one thing in a request these builders otherwise get accepted (200, handler ran)."""
+    attack = Attack(f"control_{name}", CONTROLS_11[name], 200, "", "", settings={"profiles": profiles})
+    send = sender(request, world, attack, adapter)
+    req = CONTROLS_11[name](Ctx(world, "resource"))
+    status, _, content, ran = send(req)
+    assert (status, ran) == (200, True), content
+
+
+def test_a_january_transcript_jwt_header_is_accepted_dual_stack(request: pytest.FixtureRequest,
+                                                               world: AttackWorld) -> None:
+    """Control of ``aa11_classified_january_header_aa_token``: the same header and route with a
+    January agent token instead of the ``aa-agent+jwt``."""
+    from aauth_core.keys import SigningKey
+    from aauth_core.tokens import mint_agent_token
+
+    from .attacks import PATH_11
+
+    def build(ctx: Ctx) -> Req:
+        delegate = SigningKey.generate(kid="delegate-key-1")
+        token = mint_agent_token(world.agent.key, iss=AGENT, sub="delegate-1", cnf_jwk=delegate.public_jwk(),
+                                 now=world.clock())
+        return ctx.sign(key=delegate, scheme="jwt", params={"jwt": token}, path=PATH_11)
+
+    attack = Attack("control_january_header", build, 200, "", "", settings={"profiles": DUAL})
+    for adapter in ADAPTERS:
+        status, _, content, ran = sender(request, world, attack, adapter)(build(Ctx(world, "resource")))
+        assert (status, ran) == (200, True), (adapter, content)
