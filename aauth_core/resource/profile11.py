@@ -20,13 +20,14 @@ from ..cache import BoundedCache
 from ..discovery import Discovery
 from ..effects import Call, call
 from ..errors import AAuthError, SignatureError, TokenError
-from ..headers import check_content_digest, parse_signature, parse_signature_input
+from ..headers import parse_signature, parse_signature_input
 from ..keys import KeyError_, PublicKey, check_jwk_alg
 from ..profile.aauth_11 import AAUTH_11, SIGNATURE_ERROR_CODES
 from ..profile.identifiers import InvalidIdentifier, is_server_identifier, parse_agent_identifier
 from ..request import RequestView
 from ..tokens import TokenTimes, VerifiedTokenCache, peek, validate_token
 from ..tokens.claims_11 import check_claims_11
+from ..wire.content_digest import check_request_digest
 from ..wire.coverage import _has_body, check_created, required_components_11
 from ..wire.requirement import AAuthRequirement, format_requirement
 from ..wire.signature_error import SignatureErrorField, format_accept_signature, format_signature_error
@@ -243,12 +244,5 @@ class Verifier11:
                                        code="missing_component"), required)
         check_created(params, now, self.max_age, self.max_future)
         if prepared.digest:
-            if view.body is None:
-                raise SignatureError("the request body was not available to check Content-Digest",
-                                     code="body_unavailable", status_code=500)
-            digest = h.get(AAUTH_11.content_digest_header)
-            if digest is None:
-                raise SignatureError("covered header 'content-digest' is absent from the request",
-                                     code="missing_component")
-            check_content_digest(digest, view.body)
+            check_request_digest(view)
         return prepared, signature

@@ -22,13 +22,14 @@ from ..context import Requirement, VerifiedRequest
 from ..discovery import Discovery
 from ..effects import Call, Flow, arun, call, run
 from ..errors import AAuthError, AuthorizationRequired, InsufficientScope, ReplayError, SignatureError, TokenError
-from ..headers import SignatureParams, check_content_digest, parse_signature
+from ..headers import SignatureParams, parse_signature
 from ..httpsig import check_components, check_created, verify_signature
 from ..keys import PublicKey, canonical_signature
 from ..profile.aauth_11 import AAUTH_11 as _PROFILE_11
 from ..request import RequestView
 from ..settings import AAuthSettings, SignatureBase
 from ..tokens import VerifiedTokenCache, jwt_algorithms_for, peek
+from ..wire.content_digest import check_request_digest
 from .identity import ResourceIdentity, challenge_header
 from .prepared import Identity, Prepared, auth_identity, prepare
 from .profile11 import NAME as AAUTH_11
@@ -247,14 +248,7 @@ class Verifier:
         check_components(params, view)
         check_created(params, self.clock(), policy.max_age, policy.max_future)
         if prepared.digest:
-            if view.body is None:
-                raise SignatureError("the request body was not available to check Content-Digest",
-                                     code="body_unavailable", status_code=500)
-            digest = h.get(dialect.CONTENT_DIGEST_HEADER)
-            if digest is None:
-                raise SignatureError("covered header 'content-digest' is absent from the request",
-                                     code="missing_component")
-            check_content_digest(digest, view.body)
+            check_request_digest(view)
         return prepared, signature
 
     def _canonical(self, view: RequestView) -> RequestView:

@@ -13,13 +13,16 @@ import binascii
 import hashlib
 import hmac
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from ..errors import HeaderError
+from ..errors import HeaderError, SignatureError
 from . import sf
 from .checks import check_length, parse_dictionary
 
-__all__ = ["check_content_digest", "format_content_digest", "parse_content_digest"]
+if TYPE_CHECKING:
+    from ..request import RequestView
+
+__all__ = ["check_content_digest", "check_request_digest", "format_content_digest", "parse_content_digest"]
 
 _CODE = "invalid_content_digest"
 _DIGESTS = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
@@ -63,3 +66,15 @@ def _check_general(value: str, body: bytes) -> None:
     for name, expected in parse_content_digest(value).items():
         if not hmac.compare_digest(_DIGESTS[name](body).digest(), expected):
             raise HeaderError(f"Content-Digest {name} does not match the body", code="digest_mismatch")
+
+
+def check_request_digest(view: RequestView) -> None:
+    """A signature covers ``content-digest``: the body the adapter read must match the header
+    it covers (every profile's verifier takes this step the same way)."""
+    if view.body is None:
+        raise SignatureError("the request body was not available to check Content-Digest",
+                             code="body_unavailable", status_code=500)
+    digest = view.headers.get("content-digest")
+    if digest is None:
+        raise SignatureError("covered header 'content-digest' is absent from the request", code="missing_component")
+    check_content_digest(digest, view.body)

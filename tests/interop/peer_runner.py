@@ -60,7 +60,9 @@ def run_driver(driver: str, request: dict[str, Any]) -> dict[str, Any]:
         argv = [_node(), str(DRIVERS / driver)]
         env = {**_ENV, "HELLOCOOP_PREFIX": str(INTEROP / "node")}
     else:
-        argv = [_python(), "-I", str(DRIVERS / driver)]
+        # -E -s: no PYTHON* variables, no user site; unlike -I the driver's folder stays on the
+        # path (its shared jwk_keys.py), and nothing of ours is there or installed in that env.
+        argv = [_python(), "-E", "-s", str(DRIVERS / driver)]
         env = _ENV
     proc = subprocess.run(argv, input=json.dumps(request), capture_output=True, text=True, timeout=60,
                           env=env, cwd=str(INTEROP), check=False)

@@ -6,25 +6,12 @@ stdin: {"method", "url", "headers", "body" (text or null), "ap_key" (private JWK
 stdout: {"headers": every header to send, "token": the agent token}
 """
 
-import base64
 import json
 import sys
 
 from aauth.agent.signer import AgentRequestSigner
 from aauth.tokens.agent_token import create_agent_token
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-
-
-def _b64url(text):
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _private_key(jwk):
-    if jwk["kty"] == "OKP" and jwk["crv"] == "Ed25519":
-        return ed25519.Ed25519PrivateKey.from_private_bytes(_b64url(jwk["d"]))
-    if jwk["kty"] == "EC" and jwk["crv"] == "P-256":
-        return ec.derive_private_key(int.from_bytes(_b64url(jwk["d"]), "big"), ec.SECP256R1())
-    raise SystemExit(f"unsupported key {jwk['kty']}/{jwk.get('crv')}")
+from jwk_keys import private_key  # beside this driver
 
 
 def main():
@@ -32,10 +19,10 @@ def main():
     agent_jwk = req["agent_key"]
     cnf = {k: agent_jwk[k] for k in ("kty", "crv", "x", "y") if k in agent_jwk}
     cnf["alg"] = "Ed25519" if agent_jwk["kty"] == "OKP" else "ES256"
-    token = create_agent_token(req["iss"], req["sub"], cnf, _private_key(req["ap_key"]), req["ap_key"]["kid"])
+    token = create_agent_token(req["iss"], req["sub"], cnf, private_key(req["ap_key"]), req["ap_key"]["kid"])
     headers = dict(req.get("headers") or {})
     body = req["body"].encode() if req.get("body") is not None else None
-    signer = AgentRequestSigner(_private_key(agent_jwk), agent_token=token)
+    signer = AgentRequestSigner(private_key(agent_jwk), agent_token=token)
     # sign_request adds Signature-Key (and Content-Digest) to `headers` in place and returns only
     # the three signature headers (protocol-current §5.1 bug 4): send the merged set.
     headers.update(signer.sign_request(req["method"], req["url"], headers, body))

@@ -6,24 +6,11 @@ stdout: {"headers": every header to send (the request's own, Signature-Key, Cont
         Signature-Input, Signature)}
 """
 
-import base64
 import json
 import sys
 
 from aauth_signing import sign_request
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-
-
-def _b64url(text):
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _private_key(jwk):
-    if jwk["kty"] == "OKP" and jwk["crv"] == "Ed25519":
-        return ed25519.Ed25519PrivateKey.from_private_bytes(_b64url(jwk["d"]))
-    if jwk["kty"] == "EC" and jwk["crv"] == "P-256":
-        return ec.derive_private_key(int.from_bytes(_b64url(jwk["d"]), "big"), ec.SECP256R1())
-    raise SystemExit(f"unsupported key {jwk['kty']}/{jwk.get('crv')}")
+from jwk_keys import private_key  # beside this driver
 
 
 def main():
@@ -40,7 +27,7 @@ def main():
     extra = ["content-digest", "content-type"] if body else None
     # sign_request adds Signature-Key and Content-Digest to `headers` in place and returns only
     # the three signature headers (protocol-current §5.1 bug 4): send the merged set.
-    added = sign_request(req["method"], req["url"], headers, body, _private_key(req["key"]),
+    added = sign_request(req["method"], req["url"], headers, body, private_key(req["key"]),
                          sig_scheme=scheme, additional_signature_components=extra, **kwargs)
     headers.update(added)
     json.dump({"headers": headers}, sys.stdout)
