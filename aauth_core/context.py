@@ -12,8 +12,10 @@ from .keys import PublicKey
 
 __all__ = ["Actor", "Level", "Requirement", "VerifiedRequest", "LEVELS"]
 
-Level = Literal["signature", "identity", "authorization"]
-LEVELS: tuple[Level, ...] = ("signature", "identity", "authorization")
+Level = Literal["signature", "identity", "person", "authorization"]
+#: Weakest first.  ``person`` (aauth-11's person-token mode) is met by an -11 person or auth
+#: token, which name a person; no January token does.
+LEVELS: tuple[Level, ...] = ("signature", "identity", "person", "authorization")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,10 @@ class Requirement:
 
 
 _NO_CLAIMS: Mapping[str, Any] = MappingProxyType({})
+#: Token types that decide the level by themselves (the others: identity if an agent is named).
+_LEVEL_OF_TYPE: Mapping[str | None, Level] = MappingProxyType({
+    dialect.TYP_AUTH: "authorization", "aa-auth+jwt": "authorization", "aa-person+jwt": "person",
+})
 
 
 class VerifiedRequest(NamedTuple):
@@ -82,6 +88,13 @@ class VerifiedRequest(NamedTuple):
     #: ``aauth:local@domain`` agent identifier and ``agent_provider`` the token's issuer (AP).
     profile: str = "aauth-2026-01"
     agent_provider: str | None = None
+    #: aauth-11: the person a person or auth token names, ``(issuer, sub)`` with the person
+    #: server as issuer: opaque, pairwise, never compared across issuers (-11 §14.1, RS-10).
+    person: tuple[str, str] | None = None
+    #: aauth-11: the mission the token is bound to (``mission_s256``) and its ``tenant``
+    #: (never part of the person's identity).
+    mission_s256: str | None = None
+    tenant: str | None = None
 
     def __repr__(self) -> str:  # never the token
         pairs = zip(self._fields, self, strict=True)
@@ -94,8 +107,9 @@ class VerifiedRequest(NamedTuple):
 
     @property
     def level(self) -> Level:
-        if self.token_type == dialect.TYP_AUTH:
-            return "authorization"
+        level = _LEVEL_OF_TYPE.get(self.token_type)
+        if level is not None:
+            return level
         if self.agent is not None:
             return "identity"
         return "signature"
@@ -107,6 +121,8 @@ class VerifiedRequest(NamedTuple):
 
     def satisfies(self, requirement: Requirement) -> bool:
         order = LEVELS.index
+        if requirement.level == "person" and self.person is None:  # a January auth token names no person
+            return False
         return order(self.level) >= order(requirement.level) and requirement.scopes <= self.scope
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,6 +137,11 @@ class VerifiedRequest(NamedTuple):
             "key_thumbprint": self.key_thumbprint,
             "token_type": self.token_type,
             "issuer": self.issuer,
+            "profile": self.profile,
+            **({"agent_provider": self.agent_provider} if self.agent_provider is not None else {}),
+            **({"person": list(self.person)} if self.person is not None else {}),
+            **({"mission_s256": self.mission_s256} if self.mission_s256 is not None else {}),
+            **({"tenant": self.tenant} if self.tenant is not None else {}),
         }
 
 

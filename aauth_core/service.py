@@ -2,8 +2,10 @@
 
 from .resource.service import (
     DOCUMENT_CACHE_CONTROL,
+    DOCUMENT_PATHS,
     JWKS_PATH,
     METADATA_PATH,
+    METADATA_PATH_11,
     PREFLIGHT_REPLY,
     RESOURCE_TOKEN_PATH,
     AAuthService,
@@ -16,10 +18,12 @@ from .resource.service import (
 __all__ = [
     "AAuthService",
     "DOCUMENT_CACHE_CONTROL",
+    "DOCUMENT_PATHS",
     "ErrorResponse",
     "Gate",
     "JWKS_PATH",
     "METADATA_PATH",
+    "METADATA_PATH_11",
     "PREFLIGHT_REPLY",
     "RESOURCE_TOKEN_PATH",
     "Reply",

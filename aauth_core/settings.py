@@ -86,6 +86,12 @@ class AAuthSettings:
         ``profiles``: the wire profiles a resource accepts (``aauth-2026-01``,
         ``aauth-11``); both is dual-stack, each request verified under the one its
         Signature-Key names (docs/profiles.md).
+        aauth-11 only: ``person_servers``, the person servers whose person tokens (empty:
+        any person server's) and three-party auth tokens (empty: none) are accepted and
+        for which resource tokens are minted; ``access_server``, the resource's own access
+        server (four-party: resource tokens name it, its auth tokens are accepted);
+        ``additional_signature_components``, components every -11 signature must cover
+        besides -11's own (published in ``aauth-resource.json``).
     """
 
     resource_id: str | None = None
@@ -131,10 +137,14 @@ class AAuthSettings:
     debug: bool = False
     telemetry: bool = False
     profiles: tuple[str, ...] = ("aauth-2026-01",)
+    person_servers: tuple[str, ...] = ()
+    access_server: str | None = None
+    additional_signature_components: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("trusted_issuers", "signature_bases", "algorithms", "schemes", "x509_trust_roots",
-                     "resource_scopes", "exempt_paths", "signing_keys", "profiles"):
+                     "resource_scopes", "exempt_paths", "signing_keys", "profiles", "person_servers",
+                     "additional_signature_components"):
             object.__setattr__(self, name, _tuple(getattr(self, name)))
         # Identifiers are normalised once, here; every later comparison is exact.
         for name in ("resource_id", "auth_server"):
@@ -146,6 +156,7 @@ class AAuthSettings:
         if bad_bases or not self.signature_bases:
             raise SettingsError(f"signature_bases must be a non-empty subset of {_BASES}, got {bad_bases or '()'}")
         _check_profiles(self.profiles)
+        _check_profile_11(self)
         bad = [a for a in self.algorithms if a not in _ALGS]
         if bad or not self.algorithms:
             raise SettingsError(f"algorithms must be a non-empty subset of {_ALGS}, got {bad or '()'}")
@@ -222,6 +233,25 @@ def _check_profiles(profiles: tuple[str, ...]) -> None:
     unknown = [p for p in profiles if p not in PROFILES]
     if unknown or not profiles or len(set(profiles)) != len(profiles):
         raise SettingsError(f"profiles must be distinct names from {sorted(PROFILES)}, got {list(profiles)!r}")
+
+
+def _check_profile_11(s: AAuthSettings) -> None:
+    """-11 servers are ``https://host`` (§11.1.1; ``http://127.0.0.1[:port]`` with the loopback
+    switch, P7), compared byte for byte, so a misspelt one is refused here, not per request."""
+    from .profile.identifiers import is_server_identifier
+    from .wire.coverage import check_component_name
+
+    for name in ("person_servers", "access_server"):
+        value = getattr(s, name)
+        for identifier in (value if isinstance(value, tuple) else () if value is None else (value,)):
+            if not isinstance(identifier, str) or not is_server_identifier(
+                    identifier, allow_loopback_http=s.allow_insecure_loopback):
+                raise SettingsError(f"{name}: {identifier!r} is not an aauth-11 server identifier (https://host)")
+    for component in s.additional_signature_components:
+        try:
+            check_component_name(component)
+        except ValueError as exc:
+            raise SettingsError(f"additional_signature_components: {exc}") from None
 
 
 def parse_requirement(spec: str | Requirement, scopes: str | Iterable[str] = ()) -> Requirement:

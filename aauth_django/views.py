@@ -8,12 +8,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from aauth_core.errors import AAuthError
-from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH
+from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH, METADATA_PATH_11
 
 from .conf import get_service
 from .request import body_for_form, render_error, verified
 
-__all__ = ["jwks", "metadata", "resource_token"]
+__all__ = ["jwks", "metadata", "metadata_11", "resource_token"]
 
 
 def _document(path: str) -> HttpResponse:
@@ -29,6 +29,11 @@ def _document(path: str) -> HttpResponse:
 def _metadata(request: HttpRequest) -> HttpResponse:
     """The resource metadata document (``resource``, ``jwks_uri``, ...)."""
     return _document(METADATA_PATH)
+
+
+def _metadata_11(request: HttpRequest) -> HttpResponse:
+    """aauth-11's resource metadata (``issuer``, ``access_mode``, ...), when it is accepted."""
+    return _document(METADATA_PATH_11)
 
 
 def _jwks(request: HttpRequest) -> HttpResponse:
@@ -55,5 +60,6 @@ def _resource_token(request: HttpRequest) -> HttpResponse:
 
 
 metadata = require_safe(_metadata)
+metadata_11 = require_safe(_metadata_11)
 jwks = require_safe(_jwks)
 resource_token = csrf_exempt(require_POST(_resource_token))

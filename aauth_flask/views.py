@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, request
 
 from aauth_core.errors import AAuthError
 from aauth_core.resource import RESOURCE_TOKEN_PATH
-from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH
+from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH, METADATA_PATH_11
 
 from .environ import read_body
 from .state import state_for
@@ -23,6 +23,7 @@ def metadata_blueprint(name: str = "aauth_metadata") -> Blueprint:
     """
     bp = Blueprint(name, __name__)
     bp.add_url_rule(METADATA_PATH, "metadata", _metadata, methods=["GET"])
+    bp.add_url_rule(METADATA_PATH_11, "metadata_11", _metadata_11, methods=["GET"])
     bp.add_url_rule(JWKS_PATH, "jwks", _jwks, methods=["GET"])
     bp.add_url_rule(RESOURCE_TOKEN_PATH, "resource_token", _resource_token, methods=["POST"])
     return bp
@@ -45,6 +46,10 @@ def _resource_token() -> Response:
 
 def _metadata() -> Response:
     return _document(METADATA_PATH)
+
+
+def _metadata_11() -> Response:
+    return _document(METADATA_PATH_11)
 
 
 def _jwks() -> Response:

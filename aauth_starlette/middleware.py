@@ -35,7 +35,7 @@ from aauth_core.keys import SigningKey
 from aauth_core.request import SIGNATURE_HEADERS, Headers
 from aauth_core.resource import RESOURCE_TOKEN_PATH
 from aauth_core.resource.contract import Step, missing_challenge_headers
-from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH, AAuthService
+from aauth_core.service import DOCUMENT_CACHE_CONTROL, DOCUMENT_PATHS, AAuthService
 from aauth_core.settings import AAuthSettings, SettingsError
 
 from .asgi import read_body, replay_body, view_of
@@ -50,7 +50,7 @@ ErrorHandler = Callable[[Request, AAuthError], "Response | Awaitable[Response]"]
 """Builds the response for a refused request, ``(request, error) -> response``; sync or async.
 The challenge headers the error carries are added when the handler's response lacks them."""
 
-_DOCUMENT_PATHS = frozenset({METADATA_PATH, JWKS_PATH})  # what service.document() may answer
+_DOCUMENT_PATHS = DOCUMENT_PATHS  # what service.document() may answer
 
 
 class AAuthMiddleware:

@@ -32,8 +32,7 @@ __all__ = ["AAUTH_11", "SIGNATURE_ERROR_CODES", "signature_error_code"]
 #: missing or malformed signature headers, a stale ``created`` and a bad signature are
 #: ``invalid_signature``; a ``created`` ahead of the clock is ``clock_skew``.  Codes not
 #: listed are not signature failures (a missing requirement, a policy refusal, a server
-#: fault) and never produce a ``Signature-Error``.  ``revoked_jwt`` has no counterpart yet:
-#: revocation under -11 is later work.
+#: fault) and never produce a ``Signature-Error``.
 SIGNATURE_ERROR_CODES: Mapping[str, str] = MappingProxyType({
     # step 1, 3 and 7: the three headers, created/expires, the RFC 9421 signature
     **dict.fromkeys((
@@ -60,6 +59,7 @@ SIGNATURE_ERROR_CODES: Mapping[str, str] = MappingProxyType({
     "issuer_missing": "issuer_missing",
     "metadata_mismatch": "issuer_mismatch",
     "token_expired": "expired_jwt",
+    "revoked_jwt": "revoked_jwt",
     "token_not_yet_valid": "clock_skew",
     **dict.fromkeys((
         "malformed_token", "wrong_token_type", "unsupported_token", "disallowed_algorithm", "invalid_token_signature",

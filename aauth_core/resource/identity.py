@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import dialect
+from ..context import Requirement
+from ..errors import AuthorizationRequired
 from ..headers import AgentAuthChallenge, format_agent_auth
 from ..keys import SigningKey, jwks_document
 from ..settings import AAuthSettings, SettingsError
 
-__all__ = ["RESOURCE_TOKEN_PATH", "ResourceIdentity", "challenge_header"]
+__all__ = ["RESOURCE_TOKEN_PATH", "ResourceIdentity", "challenge_header", "person_required", "unsigned_refusal"]
 
 #: The resource token endpoint (B §5.4), advertised as ``resource_token_endpoint``.
 RESOURCE_TOKEN_PATH = "/resource/token"  # noqa: S105 - a URL path, not a secret
@@ -43,6 +45,27 @@ def challenge_header(
             algs=tuple(algs) if algs is not None else None,
         )
     )
+
+
+_SIGNATURE_CHALLENGE = challenge_header()
+_IDENTITY_CHALLENGE = challenge_header(identity=True)
+
+
+def unsigned_refusal(requirement: Requirement) -> AuthorizationRequired | None:
+    """January's refusal of an unsigned request (``None``: January cannot meet ``requirement``)."""
+    if requirement.level == "signature":
+        return AuthorizationRequired("this resource requires a signed request", code="signature_required",
+                                     challenge=_SIGNATURE_CHALLENGE)
+    if requirement.level == "person":  # only aauth-11 tokens name a person
+        return None
+    return AuthorizationRequired("this resource requires a signed request from an identified agent",
+                                 code="identity_required", challenge=_IDENTITY_CHALLENGE)
+
+
+def person_required() -> AuthorizationRequired:
+    """A ``person`` requirement a January request cannot meet (only -11 tokens name a person)."""
+    return AuthorizationRequired("this resource requires an aauth-11 person or auth token",
+                                 code="person_token_required")
 
 
 @dataclass(frozen=True)
@@ -113,8 +136,34 @@ class ResourceIdentity:
             doc["name"] = self.name
         return doc
 
-    def jwks(self) -> dict[str, Any]:
-        return jwks_document(self.keys)
+    def jwks(self, *, with_alg: bool = False) -> dict[str, Any]:
+        """Every key (tokens signed before a rotation keep verifying); ``with_alg`` names each
+        key's JOSE algorithm, as aauth-11 requires of every conveyed key (SK-09 §3.3)."""
+        doc = jwks_document(self.keys)
+        if with_alg:
+            for jwk in doc["keys"]:
+                jwk["alg"] = "Ed25519" if jwk.get("kty") == "OKP" else "ES256"
+        return doc
+
+    def metadata_11(self, *, access_mode: str, signature_window: int, algorithms: Sequence[str],
+                    additional_components: Sequence[str] = (), revocation_endpoint: str | None = None,
+                    ) -> dict[str, Any]:
+        """``/.well-known/aauth-resource.json`` (-11 §11.2.4; RS-01..04): ``issuer`` = our
+        identifier, ``jwks_uri`` (we sign resource tokens), the advisory ``access_mode``, and
+        what an agent must know to sign for us."""
+        doc: dict[str, Any] = {"issuer": self.id, "jwks_uri": self.jwks_uri, "access_mode": access_mode}
+        if self.scope_descriptions or self.scopes:
+            doc["scope_descriptions"] = {s: self.scope_descriptions.get(s, s)
+                                         for s in (*self.scopes, *self.scope_descriptions)}
+        doc["signature_window"] = signature_window
+        if additional_components:
+            doc["additional_signature_components"] = list(additional_components)
+        if revocation_endpoint is not None:
+            doc["revocation_endpoint"] = revocation_endpoint
+        doc["accept_signature_algs"] = ["Ed25519" if a == "ed25519" else "ES256" for a in algorithms]
+        if self.name:
+            doc["name"] = self.name
+        return doc
 
     def mint_resource_token(
         self, *, agent: str, agent_jkt: str, scope: str | None = None, auth_request_url: str | None = None

@@ -40,9 +40,12 @@ class Identity(NamedTuple):
     token: str | None = None
     profile: str = "aauth-2026-01"
     agent_provider: str | None = None
+    person: tuple[str, str] | None = None
+    mission_s256: str | None = None
+    tenant: str | None = None
 
     def __repr__(self) -> str:  # never the token
-        return f"Identity(agent={self.agent!r})"
+        return f"Identity(agent={self.agent!r}, person={self.person!r})"
 
 
 PSEUDONYMOUS = Identity()

@@ -27,21 +27,31 @@ from ..headers import parse_signature_input
 from ..keys import SigningKey, load_signing_key
 from ..profile import DEFAULT as DEFAULT_PROFILE
 from ..profile import PROFILES, Profile
+from ..profile.aauth_11 import AAUTH_11
 from ..request import HEADER_TYPES as _HEADER_TYPES
 from ..request import Headers, RequestView
 from ..settings import AAuthSettings, SettingsError, parse_requirement
 from .contract import PREFLIGHT, SKIP, Gate, HeaderLookup, Step, declared_length, is_cors_preflight
 from .identity import RESOURCE_TOKEN_PATH, ResourceIdentity
 from .observe import Telemetry, log_refusal
+from .revocation import RevocationList
 from .verifier import Verifier
 
-__all__ = ["AAuthService", "DOCUMENT_CACHE_CONTROL", "ErrorResponse", "Gate", "JWKS_PATH", "METADATA_PATH",
+__all__ = ["AAuthService", "DOCUMENT_CACHE_CONTROL", "DOCUMENT_PATHS", "ErrorResponse", "Gate", "JWKS_PATH",
+           "METADATA_PATH", "METADATA_PATH_11",
            "PREFLIGHT_REPLY", "RESOURCE_TOKEN_PATH", "Reply", "Step"]
 
 log = logging.getLogger("aauth.core")
 
 METADATA_PATH = f"/.well-known/{dialect.WELL_KNOWN_RESOURCE}"
+#: aauth-11's resource metadata (-11 §11.2.4), served when the ``profiles`` setting accepts it.
+METADATA_PATH_11 = f"/.well-known/{AAUTH_11.well_known_resource}"
 JWKS_PATH = "/jwks.json"
+#: Every document path an adapter routes to :meth:`AAuthService.document`.
+DOCUMENT_PATHS = frozenset({METADATA_PATH, METADATA_PATH_11, JWKS_PATH})
+#: -11 ``access_mode`` (RS-01) for a default requirement level: advisory, routes may differ.
+_ACCESS_MODE = {"signature": "agent-token", "identity": "agent-token", "person": "person-token",
+                "authorization": "auth-token"}
 #: How long others may cache our metadata and JWKS (short, so key rotation propagates).
 DOCUMENT_CACHE_CONTROL = "public, max-age=300"
 
@@ -95,8 +105,11 @@ class AAuthService:
         else:
             log.warning("AAuth: no resource_id configured; the Host header will be used as @authority "
                         "and no resource tokens can be issued")
+        #: aauth-11: the tokens its person and access servers revoked (RS-43), checked on every use.
+        self.revocations = RevocationList(clock=clock)
         self.verifier = Verifier(
-            settings, discovery=self.discovery, replay_cache=replay_cache, resource=self.resource, clock=clock
+            settings, discovery=self.discovery, replay_cache=replay_cache, resource=self.resource, clock=clock,
+            revoked=self.revocations.is_revoked,
         )
         #: OpenTelemetry spans and counters: with ``telemetry=True``, or an injected one (see
         #: :mod:`aauth_core.resource.observe`).
@@ -327,13 +340,21 @@ class AAuthService:
                      json.dumps(answer).encode())
 
     def document(self, path: str) -> bytes | None:
-        """The body for the metadata or JWKS route, or ``None`` for any other path."""
-        if self.resource is None:
+        """The body for a metadata or JWKS route, or ``None`` for any other path (and for the
+        -11 document when the ``profiles`` setting does not accept aauth-11)."""
+        resource, s = self.resource, self.settings
+        if resource is None:
             return None
+        speaks_11 = AAUTH_11.name in s.profiles
         if path == METADATA_PATH:
-            return json.dumps(self.resource.metadata()).encode()
+            return json.dumps(resource.metadata()).encode()
         if path == JWKS_PATH:
-            return json.dumps(self.resource.jwks()).encode()
+            return json.dumps(resource.jwks(with_alg=speaks_11)).encode()
+        if path == METADATA_PATH_11 and speaks_11:
+            doc = resource.metadata_11(
+                access_mode=_ACCESS_MODE[self.default_requirement.level], signature_window=s.created_max_age,
+                algorithms=s.algorithms, additional_components=s.additional_signature_components)
+            return json.dumps(doc).encode()
         return None
 
 

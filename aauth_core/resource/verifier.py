@@ -30,11 +30,13 @@ from ..request import RequestView
 from ..settings import AAuthSettings, SignatureBase
 from ..tokens import VerifiedTokenCache, jwt_algorithms_for, peek
 from ..wire.content_digest import check_request_digest
-from .identity import ResourceIdentity, challenge_header
+from .challenge11 import Challenges11
+from .identity import ResourceIdentity, challenge_header, person_required, unsigned_refusal
 from .prepared import Identity, Prepared, auth_identity, prepare
 from .profile11 import NAME as AAUTH_11
-from .profile11 import AgentTokens11, Verifier11, as_11, is_aauth_11, requirement_error
+from .profile11 import Verifier11, as_11, is_aauth_11
 from .token_keys import TokenKeys, TokenPolicy
+from .tokens11 import Tokens11, TokenTrust11
 
 __all__ = ["Verifier"]
 
@@ -97,6 +99,7 @@ class Verifier:
         resource: ResourceIdentity | None = None,
         clock: Callable[[], float] = time.time,
         token_cache: VerifiedTokenCache | None = None,
+        revoked: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -119,12 +122,22 @@ class Verifier:
         # aauth-11 accepted each header pair is classified once and memoised.
         self._january = "aauth-2026-01" in settings.profiles
         self._v11: Verifier11 | None = None
+        self._c11: Challenges11 | None = None
         self._is_11: BoundedCache[tuple[str, str], bool] = BoundedCache(_PREPARED_SIZE)
         if AAUTH_11 in settings.profiles:
-            algs = tuple(a for a in jwt_algorithms_for(settings.algorithms) if a in _PROFILE_11.jwt_algs)
-            tokens = AgentTokens11(self.discovery, self.token_cache, algorithms=algs,
-                                   loopback=settings.allow_insecure_loopback)
-            self._v11 = Verifier11(tokens, max_age=settings.created_max_age, max_future=settings.created_max_future)
+            self._v11, self._c11 = self._profile_11(settings, revoked)
+
+    def _profile_11(self, s: AAuthSettings, revoked: Callable[[str, str], bool] | None,
+                    ) -> tuple[Verifier11, Challenges11]:
+        """aauth-11's verifier and challenges, with the trust the settings give (tokens11)."""
+        algs = tuple(a for a in jwt_algorithms_for(s.algorithms) if a in _PROFILE_11.jwt_algs)
+        trust = TokenTrust11(s.resource_id, frozenset(s.person_servers), s.access_server, s.allow_insecure_loopback,
+                             *((revoked,) if revoked is not None else ()))
+        tokens = Tokens11(self.discovery, self.token_cache, algorithms=algs, trust=trust)
+        verifier = Verifier11(tokens, max_age=s.created_max_age, max_future=s.created_max_future,
+                              extra=tuple(s.additional_signature_components))
+        return verifier, Challenges11(self.resource, trust, token_lifetime=s.resource_token_lifetime,
+                                      clock=self.clock)
 
     # ------------------------------------------------------------------ public API
 
@@ -143,22 +156,16 @@ class Verifier:
         """Turn a missing or insufficient context into the right challenge (B §3, §8)."""
         if verified is not None and verified.satisfies(requirement):
             return verified
+        c11 = self._c11
         if verified is None:
-            if requirement.level == "signature":
-                absent = AuthorizationRequired(
-                    "this resource requires a signed request", code="signature_required",
-                    challenge=_SIGNATURE_CHALLENGE,
-                )
-            else:
-                absent = AuthorizationRequired(
-                    "this resource requires a signed request from an identified agent",
-                    code="identity_required", challenge=_IDENTITY_CHALLENGE,
-                )
-            raise absent if self._v11 is None else requirement_error(absent, january=self._january)
-        if verified.profile == AAUTH_11:  # an agent token proves identity; -11 auth tokens are later work
-            raise requirement_error(AuthorizationRequired(
-                "this resource requires an auth token, which it does not accept under aauth-11 yet",
-                code="authorization_required"), january=False, requirement=None)
+            absent = unsigned_refusal(requirement) if self._january else None
+            if c11 is not None:
+                raise c11.unsigned(requirement, absent)
+            raise absent or person_required()
+        if verified.profile == AAUTH_11 and c11 is not None:
+            raise c11.refuse(verified, requirement)
+        if requirement.level == "person":  # a January request names no person
+            raise person_required()
         if requirement.level == "identity":  # and the request proved only a key (hwk)
             raise AuthorizationRequired(
                 "this resource requires an identified agent (jwks, x509 or an agent token)",
@@ -355,7 +362,7 @@ class Verifier:
         return hit
 
     def _flow_11(self, view: RequestView, v11: Verifier11) -> _Flow:
-        """An aauth-11 request, agent-token mode: -11 §11.3.4 in order, every refusal in -11's shape."""
+        """An aauth-11 request (agent, person or auth token): -11 §11.3.4 in order, every refusal in -11's shape."""
         try:
             h = view.headers
             key_text, input_text = h.get(dialect.SIGNATURE_KEY_HEADER), h.get(dialect.SIGNATURE_INPUT_HEADER)
@@ -374,7 +381,8 @@ class Verifier:
             verify_signature(view, prepared.params, signature, key, base="rfc9421")
             yield from self._remember(prepared.params, signature, key)
         except AAuthError as exc:
-            raise as_11(exc) from None
+            exc = as_11(exc)
+            raise (exc if self._c11 is None else self._c11.with_link(exc)) from None
         return prepared.outcome(key, identity)
 
     def _x509_flow(self, params: Any) -> Generator[Call[Any], Any, tuple[PublicKey, Identity]]:

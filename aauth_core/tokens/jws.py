@@ -97,15 +97,22 @@ def verify_signature(raw: str, alg: str, key: PublicKey) -> None:
         raise token_error("invalid_token_signature", "token signature does not verify") from None
 
 
-def sign(key: SigningKey, typ: str, claims: dict[str, Any]) -> str:
-    """A compact JWS of ``claims`` with header ``alg``/``kid``/``typ``, signed by ``key``."""
+def sign(key: SigningKey, typ: str, claims: dict[str, Any], *, alg: str | None = None) -> str:
+    """A compact JWS of ``claims`` with header ``alg``/``kid``/``typ``, signed by ``key``.
+
+    ``alg`` names the JWS algorithm when the profile's name differs from the key's default
+    (aauth-11 writes ``Ed25519`` where January writes ``EdDSA``); it must fit the key."""
     if not key.kid:
         raise ValueError("signing key has no kid; AAuth tokens must carry one (verifiers select keys by kid)")
+    if alg is None:
+        alg = key.jwt_alg
+    elif alg not in ALGS_FOR_KEY.get(key.public.alg, ()):
+        raise ValueError(f"JWS alg {alg!r} does not fit a {key.public.alg} key")
     # Header members sorted, exactly as the transcript's tokens (B §6).
-    header = {"alg": key.jwt_alg, "kid": key.kid, "typ": typ}
+    header = {"alg": alg, "kid": key.kid, "typ": typ}
     # Imported per call on purpose: no module-level cache should hold private key material.
     private = key.private_jwk()
     private.pop("kid", None)
     jkey = _import_joserfc(private)
     payload = json.dumps(claims, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return serialize_compact(header, payload.encode("utf-8"), jkey, registry=_REGISTRIES[key.jwt_alg])
+    return serialize_compact(header, payload.encode("utf-8"), jkey, registry=_REGISTRIES[alg])

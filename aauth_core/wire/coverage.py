@@ -21,6 +21,7 @@ from .signature_input import SignatureParams
 __all__ = [
     "AAUTH_11_BASE_COMPONENTS",
     "AAUTH_11_BODY_COMPONENTS",
+    "check_component_name",
     "check_components",
     "check_covers",
     "check_created",
@@ -156,3 +157,22 @@ def check_covers(params: SignatureParams, required: Iterable[str]) -> None:
     if missing:
         raise SignatureError(f"signature does not cover required component(s): {', '.join(missing)}",
                              code="missing_component")
+
+
+#: Derived components a verifier here can compute (RFC 9421 §2.2; wire.httpsig).
+DERIVED_COMPONENTS = frozenset({"@method", "@authority", "@path", "@query", "@scheme", "@request-target",
+                                "@target-uri"})
+_HEADER_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~")
+
+
+def check_component_name(name: object) -> str:
+    """A configured component name: a derived component we compute or a lowercase header
+    field name (RFC 9110 token).  Raises ``ValueError`` naming the problem."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"a component name must be a non-empty string, got {name!r}")
+    if name.startswith("@"):
+        if name not in DERIVED_COMPONENTS:
+            raise ValueError(f"{name!r} is not a derived component this library computes")
+    elif not set(name) <= _HEADER_NAME_CHARS:
+        raise ValueError(f"{name!r} is not a lowercase header field name")
+    return name

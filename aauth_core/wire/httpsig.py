@@ -15,7 +15,7 @@ Which components a request must cover is :mod:`.coverage`'s concern.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Literal
@@ -164,6 +164,7 @@ def sign_request(
     include_alg: bool = False,
     encoding: Literal["base64url", "base64"] = "base64url",
     content_digest: str | None = None,
+    components: Sequence[str] | None = None,
 ) -> SignedHeaders:
     """Sign a request, covering the components protocol B §2.3 requires.
 
@@ -171,7 +172,8 @@ def sign_request(
     a body); the returned headers are to be added to them.  ``content_digest`` is a
     caller-computed ``Content-Digest`` for a streamed body that is not in memory
     (``body`` is then ``None`` and ``headers`` carry its ``Content-Length`` or
-    ``Transfer-Encoding``); it is ignored when ``body`` is given.
+    ``Transfer-Encoding``); it is ignored when ``body`` is given.  ``components`` replaces
+    the January list with the caller's (aauth-11: ``coverage.required_components_11``).
     """
     added: dict[str, str] = {}
     if body or content_digest is not None:
@@ -194,7 +196,7 @@ def sign_request(
     )
     params = SignatureParams(
         label=signature_key.label,
-        components=required_components(view),
+        components=tuple(components) if components is not None else required_components(view),
         created=created,
         expires=expires,
         nonce=nonce,

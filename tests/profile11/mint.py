@@ -94,5 +94,45 @@ def sign11(method: str, url: str, key: SigningKey, token: str | None = None, *,
     return hdrs
 
 
-__all__ = ["AGENT_ID", "AP", "BASE", "agent_claims", "agent_token", "cnf_jwk", "mint",
-           "publish_ap", "sign11"]
+PS = "https://ps.example"
+ACCESS = "https://access.example"
+PERSON_SUB = "8f14e45fceea167a5a36dedd4bea2543"
+MISSION = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+
+
+def publish_server(network: Network, key: SigningKey, server: str, dwk: str, *, issuer: Any = ...) -> None:
+    """A person or access server's ``{server}/.well-known/{dwk}`` and its JWKS (keys with ``alg``)."""
+    doc: dict[str, Any] = {"jwks_uri": f"{server}/jwks.json"}
+    if issuer is not None:
+        doc["issuer"] = server if issuer is ... else issuer
+    network.publish(f"{server}/.well-known/{dwk}", doc)
+    jwks = jwks_document([key])
+    for jwk in jwks["keys"]:
+        jwk["alg"] = jose_alg(key)
+    network.publish(f"{server}/jwks.json", jwks)
+
+
+def person_claims(agent_key: SigningKey, *, aud: Any, now: float = NOW, lifetime: int = 3600,
+                  **over: Any) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "iss": PS, "dwk": "aauth-person.json", "aud": aud, "sub": PERSON_SUB, "mission_s256": MISSION,
+        "tenant": "acme", "jti": "pt-3ab910", "iat": int(now), "exp": int(now) + lifetime,
+        "cnf": {"jwk": cnf_jwk(agent_key)},
+    }
+    claims.update(over)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def auth_claims(agent_key: SigningKey, *, aud: Any, now: float = NOW, lifetime: int = 3600,
+                **over: Any) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "iss": PS, "dwk": "aauth-person.json", "aud": aud, "ps": PS, "sub": PERSON_SUB, "scope": "data.read",
+        "tenant": "acme", "mission_s256": MISSION, "jti": "at-5e2", "iat": int(now), "exp": int(now) + lifetime,
+        "cnf": {"jwk": cnf_jwk(agent_key)},
+    }
+    claims.update(over)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+__all__ = ["ACCESS", "AGENT_ID", "AP", "BASE", "MISSION", "PERSON_SUB", "PS", "agent_claims", "agent_token",
+           "auth_claims", "cnf_jwk", "mint", "person_claims", "publish_ap", "publish_server", "sign11"]

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from aauth_core.context import Requirement, VerifiedRequest
+from aauth_core.context import VerifiedRequest
 from aauth_core.errors import AAuthError, SettingsError
 from aauth_core.headers import SignatureKey
 from aauth_core.keys import SigningKey
 from aauth_core.resource.service import AAuthService
-from aauth_core.settings import AAuthSettings
+from aauth_core.settings import AAuthSettings, parse_requirement
 from aauth_core.wire.signature_error import parse_signature_error
 
 from ..conftest import ISSUER, NOW, RESOURCE, World, signed_request, view_of
@@ -38,7 +38,7 @@ def send(svc: AAuthService, headers: dict[str, str], *, method: str = "GET", url
                                                                      VerifiedRequest | None]:
     view = view_of(method, url, headers, body)
     try:
-        verified = svc.require(svc.verify(view), Requirement(level))  # type: ignore[arg-type]
+        verified = svc.require(svc.verify(view), parse_requirement(level))
     except AAuthError as exc:
         reply = svc.error_response(exc)
         return reply.status, dict(reply.headers), json.loads(reply.body), None
@@ -243,11 +243,14 @@ def test_a_january_only_resource_is_unchanged_and_refuses_11_cleanly(world: Worl
     assert hdrs["Content-Type"] == "application/json" and set(body) == {"error", "error_description"}
 
 
-def test_an_aauth_11_agent_at_an_authorization_route_carries_no_signature_error(
+def test_an_aauth_11_agent_at_an_authorization_route_is_asked_for_a_person_token(
         world: World, ap_key: SigningKey, agent_key: SigningKey) -> None:
+    """RS-11: an agent token cannot be the basis of a resource token (RS-30), so the answer is
+    ``requirement=person-token`` without parameters, and no ``Signature-*`` header (it verified)."""
     status, hdrs, body, _ = send(service(world), sign11("GET", URL, agent_key, agent_token(ap_key, agent_key)),
                                  level="authorization")
-    assert status == 401 and body["error"] == "authorization_required"
+    assert status == 401 and body["error"] == "person_token_required"
+    assert hdrs["AAuth-Requirement"] == "requirement=person-token"
     assert not any(h.startswith(("Signature-", "Agent-Auth")) for h in hdrs)
     assert hdrs["Content-Type"] == "application/problem+json"
 

@@ -1,0 +1,57 @@
+"""The resource's list of revoked aauth-11 tokens (RS-43, RS-60): ``(issuer, jti)`` until the
+token's own ``exp`` (plus the skew it could still be presented in), then forgotten.
+
+Never evicts an entry that still matters: a revocation list that forgot an unexpired
+entry would accept a revoked token again (fail-open).  When it is full of live entries a
+new revocation is refused (:class:`RevocationListFull`, which the revocation endpoint
+answers with 429 ``rate_limited``), never silently dropped.  One process; see
+docs/profiles.md for several workers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+__all__ = ["RevocationList", "RevocationListFull"]
+
+
+class RevocationListFull(Exception):
+    """Every slot holds a revocation that has not expired yet."""
+
+
+class RevocationList:
+    """``(iss, jti)`` → the time after which the entry no longer matters."""
+
+    def __init__(self, *, maxsize: int = 100_000, skew: int = 60, clock: Callable[[], float] = time.time) -> None:
+        self.maxsize = maxsize
+        self.skew = skew
+        self.clock = clock
+        self._until: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+
+    def revoke(self, iss: str, jti: str, exp: float) -> None:
+        """Remember ``(iss, jti)`` until ``exp`` + skew; raise :class:`RevocationListFull`
+        when no slot is free even after forgetting what expired."""
+        now = self.clock()
+        until = float(exp) + self.skew
+        if until <= now:
+            return  # the token can no longer be presented: nothing to remember
+        with self._lock:
+            if (iss, jti) not in self._until and len(self._until) >= self.maxsize:
+                self._purge(now)
+                if len(self._until) >= self.maxsize:
+                    raise RevocationListFull("the revocation list is full of unexpired entries")
+            self._until[(iss, jti)] = max(until, self._until.get((iss, jti), 0.0))
+
+    def is_revoked(self, iss: str, jti: str) -> bool:
+        until = self._until.get((iss, jti))
+        return until is not None and until > self.clock()
+
+    def __len__(self) -> int:
+        return len(self._until)
+
+    def _purge(self, now: float) -> None:
+        for key in [k for k, until in self._until.items() if until <= now]:
+            del self._until[key]
