@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import path
 
 from aauth_core.resource import RESOURCE_TOKEN_PATH
-from aauth_core.service import JWKS_PATH, METADATA_PATH, METADATA_PATH_11
+from aauth_core.service import JWKS_PATH, METADATA_PATH, METADATA_PATH_11, REVOCATION_PATH_11
 
 from . import views
 
@@ -19,4 +19,5 @@ urlpatterns = [
     path(METADATA_PATH_11.lstrip("/"), views.metadata_11, name="metadata_11"),
     path(JWKS_PATH.lstrip("/"), views.jwks, name="jwks"),
     path(RESOURCE_TOKEN_PATH.lstrip("/"), views.resource_token, name="resource_token"),
+    path(REVOCATION_PATH_11.lstrip("/"), views.revocation, name="revocation"),
 ]

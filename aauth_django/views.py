@@ -11,9 +11,9 @@ from aauth_core.errors import AAuthError
 from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH, METADATA_PATH_11
 
 from .conf import get_service
-from .request import body_for_form, render_error, verified
+from .request import body_for_form, build_view, render_error, verified
 
-__all__ = ["jwks", "metadata", "metadata_11", "resource_token"]
+__all__ = ["jwks", "metadata", "metadata_11", "resource_token", "revocation"]
 
 
 def _document(path: str) -> HttpResponse:
@@ -59,7 +59,25 @@ def _resource_token(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _revocation(request: HttpRequest) -> HttpResponse:
+    """``POST /aauth/revoke`` (aauth-11, RS-60): the service verifies the revoker (a person or
+    access server signing as itself) and records the revocation.  CSRF-exempt: signed."""
+    service = get_service()
+    if service.revocation is None:
+        raise Http404("this resource has no aauth-11 revocation endpoint")
+    try:
+        view = build_view(service, request)
+    except AAuthError as exc:
+        return render_error(request, exc)
+    reply = service.revoke(view)
+    response = HttpResponse(reply.body, status=reply.status)
+    for name, value in reply.headers.items():
+        response[name] = value
+    return response
+
+
 metadata = require_safe(_metadata)
 metadata_11 = require_safe(_metadata_11)
 jwks = require_safe(_jwks)
 resource_token = csrf_exempt(require_POST(_resource_token))
+revocation = csrf_exempt(require_POST(_revocation))

@@ -6,9 +6,9 @@ from flask import Blueprint, Response, abort, request
 
 from aauth_core.errors import AAuthError
 from aauth_core.resource import RESOURCE_TOKEN_PATH
-from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH, METADATA_PATH_11
+from aauth_core.service import DOCUMENT_CACHE_CONTROL, JWKS_PATH, METADATA_PATH, METADATA_PATH_11, REVOCATION_PATH_11
 
-from .environ import read_body
+from .environ import read_body, request_view
 from .state import state_for
 
 __all__ = ["DOCUMENT_CACHE_CONTROL", "metadata_blueprint"]
@@ -26,6 +26,7 @@ def metadata_blueprint(name: str = "aauth_metadata") -> Blueprint:
     bp.add_url_rule(METADATA_PATH_11, "metadata_11", _metadata_11, methods=["GET"])
     bp.add_url_rule(JWKS_PATH, "jwks", _jwks, methods=["GET"])
     bp.add_url_rule(RESOURCE_TOKEN_PATH, "resource_token", _resource_token, methods=["POST"])
+    bp.add_url_rule(REVOCATION_PATH_11, "revocation", _revocation, methods=["POST"])
     return bp
 
 
@@ -41,6 +42,19 @@ def _resource_token() -> Response:
     except AAuthError as exc:
         return state.render(exc)
     reply = state.service.resource_token_reply(verified, body, request.headers)
+    return Response(reply.body, status=reply.status, headers=dict(reply.headers))
+
+
+def _revocation() -> Response:
+    """``POST /aauth/revoke`` (aauth-11): the service verifies the revoker and records it."""
+    service = state_for().service
+    if service.revocation is None:
+        abort(404)
+    try:
+        view = request_view(service, request)
+    except AAuthError as exc:
+        return state_for().render(exc)
+    reply = service.revoke(view)
     return Response(reply.body, status=reply.status, headers=dict(reply.headers))
 
 

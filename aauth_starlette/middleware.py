@@ -35,7 +35,7 @@ from aauth_core.keys import SigningKey
 from aauth_core.request import SIGNATURE_HEADERS, Headers
 from aauth_core.resource import RESOURCE_TOKEN_PATH
 from aauth_core.resource.contract import Step, missing_challenge_headers
-from aauth_core.service import DOCUMENT_CACHE_CONTROL, DOCUMENT_PATHS, AAuthService
+from aauth_core.service import DOCUMENT_CACHE_CONTROL, DOCUMENT_PATHS, REVOCATION_PATH_11, AAuthService
 from aauth_core.settings import AAuthSettings, SettingsError
 
 from .asgi import read_body, replay_body, view_of
@@ -51,6 +51,7 @@ ErrorHandler = Callable[[Request, AAuthError], "Response | Awaitable[Response]"]
 The challenge headers the error carries are added when the handler's response lacks them."""
 
 _DOCUMENT_PATHS = DOCUMENT_PATHS  # what service.document() may answer
+_ENDPOINT_PATHS = frozenset({RESOURCE_TOKEN_PATH, REVOCATION_PATH_11})  # POSTs the service answers itself
 
 
 class AAuthMiddleware:
@@ -158,8 +159,7 @@ class AAuthMiddleware:
                 return
 
         headers = Headers.from_asgi(scope["headers"])
-        if method == "POST" and path == RESOURCE_TOKEN_PATH and service.resource is not None:
-            await self._resource_token(scope, receive, send, headers)
+        if method == "POST" and path in _ENDPOINT_PATHS and await self._endpoint(path, scope, receive, send, headers):
             return
         step, requirement = service.gate(method, path, headers)
         verified: VerifiedRequest | None = None
@@ -253,6 +253,27 @@ class AAuthMiddleware:
             return
         reply = await service.aresource_token(view._replace(body=body))
         await Response(reply.body, status_code=reply.status, headers=dict(reply.headers))(scope, receive, send)
+
+    async def _endpoint(self, path: str, scope: Scope, receive: Receive, send: Send, headers: Headers) -> bool:
+        """The service's own POST endpoints, when this service has them: the resource token
+        endpoint, and aauth-11's revocation endpoint (RS-60, which verifies the revoker itself)."""
+        service = self.service
+        if path == RESOURCE_TOKEN_PATH:
+            if service.resource is None:
+                return False
+            await self._resource_token(scope, receive, send, headers)
+            return True
+        if service.revocation is None:
+            return False
+        try:
+            body = await read_body(receive, service, headers)
+        except AAuthError as exc:
+            await self._refuse(exc, scope, receive, send)
+            return True
+        if body is not None:
+            reply = await service.arevoke(view_of(service, scope, headers)._replace(body=body))
+            await Response(reply.body, status_code=reply.status, headers=dict(reply.headers))(scope, receive, send)
+        return True
 
     async def _refuse(self, error: AAuthError, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self._response_for(error, Request(scope, receive))

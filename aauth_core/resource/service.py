@@ -35,10 +35,11 @@ from .contract import PREFLIGHT, SKIP, Gate, HeaderLookup, Step, declared_length
 from .identity import RESOURCE_TOKEN_PATH, ResourceIdentity
 from .observe import Telemetry, log_refusal
 from .revocation import RevocationList
+from .revocation_endpoint import REVOCATION_PATH_11, RevocationEndpoint
 from .verifier import Verifier
 
 __all__ = ["AAuthService", "DOCUMENT_CACHE_CONTROL", "DOCUMENT_PATHS", "ErrorResponse", "Gate", "JWKS_PATH",
-           "METADATA_PATH", "METADATA_PATH_11",
+           "METADATA_PATH", "METADATA_PATH_11", "REVOCATION_PATH_11",
            "PREFLIGHT_REPLY", "RESOURCE_TOKEN_PATH", "Reply", "Step"]
 
 log = logging.getLogger("aauth.core")
@@ -132,7 +133,15 @@ class AAuthService:
         )
         self._unmatched = Gate(Step.VERIFY, self.default_requirement if settings.protect_all else None)
         self._allow_options = settings.allow_options
-        self._exempt_exact = frozenset(settings.exempt_paths)
+        #: aauth-11: the revocation endpoint (RS-60); it verifies its own (server-signed) requests.
+        self.revocation: RevocationEndpoint | None = None
+        v11 = self.verifier._v11
+        if v11 is not None and self.resource is not None:
+            self.revocation = RevocationEndpoint(
+                self.discovery, self.revocations, v11.tokens.trust, max_age=settings.created_max_age,
+                max_future=settings.created_max_future, clock=clock, remember=self.verifier._remember)
+        self._exempt_exact = frozenset(settings.exempt_paths) | (
+            {REVOCATION_PATH_11} if self.revocation is not None else set())
         self._exempt_prefixes = tuple(p for p in settings.exempt_paths if p.endswith("/"))
         #: The configured ``@authority`` (``None``: taken from the request's Host, A8).  Adapters
         #: skip working out the server's own host name when this is set.
@@ -339,6 +348,27 @@ class AAuthService:
         return Reply(200, {"Content-Type": "application/json", "Cache-Control": "no-store"},
                      json.dumps(answer).encode())
 
+    def revoke(self, view: RequestView) -> Reply | ErrorResponse:
+        """``POST /aauth/revoke`` (aauth-11, RS-60): an empty 200 once recorded."""
+        try:
+            if self.revocation is None:
+                raise AAuthError("this resource has no revocation endpoint", code="not_found", status_code=404)
+            self.revocation.handle(view)
+        except AAuthError as exc:
+            self.log_refusal(exc, view.method, view.path, view.headers)
+            return self.error_response(exc)
+        return _REVOKED
+
+    async def arevoke(self, view: RequestView) -> Reply | ErrorResponse:
+        try:
+            if self.revocation is None:
+                raise AAuthError("this resource has no revocation endpoint", code="not_found", status_code=404)
+            await self.revocation.ahandle(view)
+        except AAuthError as exc:
+            self.log_refusal(exc, view.method, view.path, view.headers)
+            return self.error_response(exc)
+        return _REVOKED
+
     def document(self, path: str) -> bytes | None:
         """The body for a metadata or JWKS route, or ``None`` for any other path (and for the
         -11 document when the ``profiles`` setting does not accept aauth-11)."""
@@ -353,12 +383,14 @@ class AAuthService:
         if path == METADATA_PATH_11 and speaks_11:
             doc = resource.metadata_11(
                 access_mode=_ACCESS_MODE[self.default_requirement.level], signature_window=s.created_max_age,
-                algorithms=s.algorithms, additional_components=s.additional_signature_components)
+                algorithms=s.algorithms, additional_components=s.additional_signature_components,
+                revocation_endpoint=f"{resource.id}{REVOCATION_PATH_11}" if self.revocation is not None else None)
             return json.dumps(doc).encode()
         return None
 
 
 _IDENTITY = Requirement("identity")
+_REVOKED = Reply(200, {"Cache-Control": "no-store"}, b"")
 _NO_HEADERS: Mapping[str, str] = {}
 
 #: The answer to a CORS preflight at a protected route: no body, nothing cached, the view never ran.

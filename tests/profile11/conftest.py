@@ -7,7 +7,7 @@ import pytest
 from aauth_core.keys import SigningKey
 
 from ..conftest import World
-from .mint import publish_ap
+from .mint import ACCESS, PS, publish_ap, publish_server
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,3 +32,19 @@ def ap_key(world: World) -> SigningKey:
 @pytest.fixture
 def agent_key() -> SigningKey:
     return SigningKey.generate()
+
+
+@pytest.fixture
+def ps_key(world: World) -> SigningKey:
+    """A person server, ``https://ps.example``, published with its ``aauth-person.json``."""
+    key = SigningKey.generate(kid="ps-key-1")
+    publish_server(world.network, key, PS, "aauth-person.json")
+    return key
+
+
+@pytest.fixture
+def as_key(world: World) -> SigningKey:
+    """The resource's access server, ``https://access.example`` (``aauth-access.json``)."""
+    key = SigningKey.generate(kid="as-key-1")
+    publish_server(world.network, key, ACCESS, "aauth-access.json")
+    return key

@@ -40,20 +40,6 @@ from .test_resource_11 import DUAL, URL, refused, send
 LINK = f'<{RESOURCE}/.well-known/aauth-resource.json>; rel="aauth-resource"'
 
 
-@pytest.fixture
-def ps_key(world: World) -> SigningKey:
-    key = SigningKey.generate(kid="ps-key-1")
-    publish_server(world.network, key, PS, "aauth-person.json")
-    return key
-
-
-@pytest.fixture
-def as_key(world: World) -> SigningKey:
-    key = SigningKey.generate(kid="as-key-1")
-    publish_server(world.network, key, ACCESS, "aauth-access.json")
-    return key
-
-
 def service(world: World, *, person_servers: tuple[str, ...] = (PS,), **kw: Any) -> AAuthService:
     settings = AAuthSettings(resource_id=RESOURCE, profiles=kw.pop("profiles", DUAL), person_servers=person_servers,
                              resource_scopes=("data.read", "data.write"), **kw)
@@ -324,6 +310,7 @@ def test_aauth_resource_json_carries_the_11_fields(world: World) -> None:
         "issuer": RESOURCE, "jwks_uri": f"{RESOURCE}/jwks.json", "access_mode": "auth-token",
         "scope_descriptions": {"data.read": "Read your documents", "data.write": "data.write"},
         "signature_window": 60, "additional_signature_components": ["@query"], "accept_signature_algs": ["Ed25519"],
+        "revocation_endpoint": f"{RESOURCE}/aauth/revoke",
     }
     assert "login_endpoint" not in doc  # RS-02
     jwks = json.loads(svc.document("/jwks.json") or b"")

@@ -1,0 +1,131 @@
+"""The resource's aauth-11 revocation endpoint (-11 §11.12; RS-60, RS-61, RS-03).
+
+A person server (for its person tokens and three-party auth tokens) or the resource's
+access server (for its auth tokens) POSTs ``{"jti", "exp"}``, signed as itself:
+``Signature-Key: sig=jwks_uri;id="<issuer>";dwk="aauth-person.json"|"aauth-access.json";kid=…``
+with the body covered.  The signer's key comes from its own metadata (discovery checks the
+``issuer``), so a server can only ever revoke tokens *it* issued: the entry is
+``(signer, jti)``, exactly the ``(iss, jti)`` the token check looks up.  Answered at once
+with an empty 200 (never 202 or 404, RS-60); refusals are -11's: 401 ``Signature-Error``
+for the signature, problem+json ``invalid_request`` (400), ``unsupported_iss`` (403),
+``rate_limited`` (429 with ``Retry-After``) otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Generator
+from typing import Any
+
+from ..discovery import Discovery
+from ..effects import Call, arun, call, run
+from ..errors import AAuthError, SignatureError
+from ..headers import parse_signature, parse_signature_input
+from ..httpsig import verify_signature
+from ..profile.aauth_11 import AAUTH_11
+from ..profile.identifiers import is_server_identifier
+from ..request import RequestView
+from ..tokens.claims import is_numeric_date
+from ..wire.content_digest import check_request_digest
+from ..wire.coverage import check_covers, check_created, required_components_11
+from ..wire.signature_key import parse_signature_key_member
+from .profile11 import NAME, as_11
+from .revocation import RevocationList, RevocationListFull
+from .tokens11 import DWK_ACCESS, DWK_PERSON, TokenTrust11
+
+__all__ = ["REVOCATION_PATH_11", "RevocationEndpoint"]
+
+#: Where the endpoint lives (advertised as ``revocation_endpoint`` in ``aauth-resource.json``).
+REVOCATION_PATH_11 = "/aauth/revoke"
+_HEADERS = (AAUTH_11.signature_header, AAUTH_11.signature_input_header, AAUTH_11.signature_key_header)
+_REQUIRED = required_components_11(body=True)
+_MAX_JTI = 512
+
+
+def _problem(description: str, code: str, status: int) -> AAuthError:
+    exc = AAuthError(description, code=code, status_code=status)
+    exc.profile = NAME
+    return exc
+
+
+class RevocationEndpoint:
+    """Verifies a revoker's request and records ``(revoker, jti)`` until ``exp``."""
+
+    def __init__(self, discovery: Discovery, revocations: RevocationList, trust: TokenTrust11, *,
+                 max_age: int, max_future: int, clock: Any, remember: Any) -> None:
+        self.discovery = discovery
+        self.revocations = revocations
+        self.trust = trust
+        self.max_age = max_age
+        self.max_future = max_future
+        self.clock = clock
+        self.remember = remember  # the verifier's replay step: (params, signature, key) -> effects
+
+    def handle(self, view: RequestView) -> None:
+        """Raise an :class:`AAuthError` (in -11's shape) unless the revocation was recorded."""
+        self._record(view, run(self._signer_flow(view)))
+
+    async def ahandle(self, view: RequestView) -> None:
+        self._record(view, await arun(self._signer_flow(view)))
+
+    def _signer_flow(self, view: RequestView) -> Generator[Call[Any], Any, str]:
+        """-11 §11.3.4 for a server signing as itself (``jwks_uri``), body covered."""
+        try:
+            h = view.headers
+            signature_text, input_text, key_text = (h.get(name or "") for name in _HEADERS)
+            if key_text is None or input_text is None or signature_text is None:
+                raise SignatureError("missing signature header(s)", code="missing_signature")
+            params = parse_signature_input(input_text)
+            sigkey = parse_signature_key_member(key_text, params.label, schemes=AAUTH_11.server_schemes,
+                                                jwk_algs=AAUTH_11.jwk_algs)
+            if params.alg is not None:  # never relied on (-11 §11.3.3.2)
+                params = dataclasses.replace(params, alg=None, serialized=params.serialize())
+            label, signature = parse_signature(signature_text)
+            if label != params.label:
+                raise SignatureError("Signature and Signature-Input labels differ", code="label_mismatch")
+            try:
+                check_covers(params, _REQUIRED)
+            except SignatureError as exc:
+                raise as_11(exc, _REQUIRED) from None
+            check_created(params, self.clock(), self.max_age, self.max_future)
+            check_request_digest(view)
+            signer, dwk = sigkey.id or "", sigkey.well_known
+            if dwk not in (DWK_PERSON, DWK_ACCESS) or not is_server_identifier(
+                    signer, allow_loopback_http=self.trust.loopback):
+                raise SignatureError("only a person server or an access server revokes tokens here",
+                                     code="unsupported_scheme")
+            key = yield from call(self.discovery.key_for, self.discovery.akey_for, signer, dwk, sigkey.kid or "")
+            verify_signature(view, params, signature, key, base="rfc9421")
+            yield from self.remember(params, signature, key)
+        except AAuthError as exc:
+            raise as_11(exc) from None
+        return signer
+
+    def _record(self, view: RequestView, signer: str) -> None:
+        trust = self.trust
+        if trust.person_servers and signer not in trust.person_servers and signer != trust.access_server:
+            raise _problem("this resource does not take revocations from that server", "unsupported_iss", 403)
+        jti, exp = _body(view.body)
+        try:
+            self.revocations.revoke(signer, jti, exp)
+        except RevocationListFull:
+            exc = _problem("too many live revocations; try again later", "rate_limited", 429)
+            exc._extra_headers["Retry-After"] = "60"
+            raise exc from None
+
+
+def _body(body: bytes | None) -> tuple[str, float]:
+    """``{"jti": <non-empty string>, "exp": <NumericDate>}``; anything else is ``invalid_request``."""
+    try:
+        doc = json.loads(body or b"")
+    except (ValueError, RecursionError):
+        doc = None
+    if not isinstance(doc, dict):
+        raise _problem("the body must be a JSON object with 'jti' and 'exp'", "invalid_request", 400)
+    jti, exp = doc.get("jti"), doc.get("exp")
+    if not isinstance(jti, str) or not 0 < len(jti) <= _MAX_JTI:
+        raise _problem("'jti' must be a non-empty string", "invalid_request", 400)
+    if not is_numeric_date(exp):
+        raise _problem("'exp' must be a NumericDate", "invalid_request", 400)
+    return jti, float(exp)
