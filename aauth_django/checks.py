@@ -6,7 +6,9 @@ Errors
     ``AAUTH_ERROR_HANDLER`` cannot be imported; ``aauth.E004`` a route requires
     ``authorization`` but no ``trusted_issuers`` are configured (no auth token
     could ever be accepted); ``aauth.E005`` ... but no ``auth_server`` (no
-    resource token could be issued in the challenge).
+    resource token could be issued in the challenge); ``aauth.E008`` (aauth-11) ... but
+    neither ``person_servers`` nor ``access_server``.  E004/E005/E008 are reported only
+    when no accepted profile can authorize.
 Warnings
     ``aauth.W001`` middleware not installed; ``aauth.W002`` no ``resource_id``
     (``Host`` becomes ``@authority``, no resource tokens); ``aauth.W003`` no
@@ -92,12 +94,30 @@ def _check_identity(aauth: AAuthSettings) -> list[CheckMessage]:
             "AAUTH has no signing_keys; each process will generate its own ephemeral key", id="aauth.W003",
             hint="Create one with `aauth keygen --kid ...` and list it in signing_keys."))
     if uses_authorization(aauth):
-        if not aauth.trusted_issuers:
-            out.append(Error("routes require authorization but AAUTH has no trusted_issuers", id="aauth.E004",
-                             hint="List the auth servers whose auth tokens you accept."))
-        if aauth.auth_server is None:
-            out.append(Error("routes require authorization but AAUTH has no auth_server", id="aauth.E005",
-                             hint="Name the auth server agents should ask for an auth token."))
+        out += _authorization_sources(aauth)
+    return out
+
+
+def _authorization_sources(aauth: AAuthSettings) -> list[CheckMessage]:
+    """Some accepted profile must be able to both accept an auth token and ask for one:
+    January through ``trusted_issuers`` + ``auth_server``, aauth-11 through ``person_servers``
+    or ``access_server``.  Only when none can are the missing settings reported."""
+    january = "aauth-2026-01" in aauth.profiles
+    eleven = "aauth-11" in aauth.profiles
+    if (january and aauth.trusted_issuers and aauth.auth_server is not None) or (
+            eleven and (aauth.person_servers or aauth.access_server is not None)):
+        return []
+    out: list[CheckMessage] = []
+    if january and not aauth.trusted_issuers:
+        out.append(Error("routes require authorization but AAUTH has no trusted_issuers", id="aauth.E004",
+                         hint="List the auth servers whose auth tokens you accept."))
+    if january and aauth.auth_server is None:
+        out.append(Error("routes require authorization but AAUTH has no auth_server", id="aauth.E005",
+                         hint="Name the auth server agents should ask for an auth token."))
+    if eleven:
+        out.append(Error("routes require authorization but AAUTH has neither person_servers nor access_server",
+                         id="aauth.E008", hint="aauth-11: list the person servers (three-party) or name your "
+                         "access server (four-party) whose auth tokens you accept."))
     return out
 
 

@@ -87,7 +87,7 @@ def aauth_required(
 def aauth_required(
     view_or_level: Any = None, /, *, scopes: Iterable[str] | str = (), csrf_exempt: bool = True
 ) -> Any:
-    """Demand ``level`` (``signature`` / ``identity`` / ``authorization``, or a spec such as
+    """Demand ``level`` (``signature`` / ``identity`` / ``person`` / ``authorization``, or a spec such as
     ``"authorization:data.read"``) and ``scopes``; bare, the configured ``default_requirement``."""
     if callable(view_or_level) and not isinstance(view_or_level, (str, Requirement)):
         return _protect(view_or_level, None, True)

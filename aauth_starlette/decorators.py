@@ -46,7 +46,8 @@ def aauth_required(*, level: str | Requirement | None = None, scopes: Iterable[s
 def aauth_required(
     target: Any = None, /, *, level: str | Requirement | None = None, scopes: Iterable[str] | str = ()
 ) -> Any:
-    """Demand ``level`` (``signature``, ``identity``, ``authorization``) and ``scopes`` of the caller.
+    """Demand ``level`` (``signature``, ``identity``, ``person`` (aauth-11), ``authorization``) and
+    ``scopes`` of the caller.
 
     No level and no scopes: the configured ``default_requirement``; scopes alone:
     ``authorization``.  Bad arguments raise :class:`SettingsError` at import time."""

@@ -68,7 +68,7 @@ class AAuthToolError(Exception):
 
 def describe(requirement: Requirement) -> str:
     """``Requirement("authorization", {"files.write"})`` → ``"an auth token with scope files.write"``."""
-    what = {"signature": "a signed request", "identity": "an identified agent",
+    what = {"signature": "a signed request", "identity": "an identified agent", "person": "a person token",
             "authorization": "an auth token"}[requirement.level]
     return f"{what} with scope {' '.join(sorted(requirement.scopes))}" if requirement.scopes else what
 

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# The interop peers of tests/interop/test_peers_signature.py, each in its OWN environment:
+# The interop peers of tests/interop/test_peers_*.py, each in its OWN environment:
 #
-#   .interop/py    a venv: aauth-signing 0.2.0, regent-httpsig 0.7.3, aauth 0.5.0 (PyPI)
+#   .interop/py    a venv: aauth-signing 0.2.0, regent-httpsig 0.7.3, aauth 0.5.0,
+#                  introspection-aauth[fastapi] 0.1.0 and uvicorn 0.55.0 (PyPI; `pip check` is clean)
 #   .interop/node  @hellocoop/httpsig 2.2.0 (npm)
 #
 # Nothing of a peer is imported into .venv or copied into our code: the tests run small drivers
-# (tests/interop/peers/) under the peer's own interpreter, as subprocesses.
+# (tests/interop/peers/) under the peer's own interpreter, as subprocesses; the server drivers
+# (ps_server.py, rs_server.py) serve introspection-aauth's person and access servers and aauth's
+# resource with uvicorn on 127.0.0.1 (tests/interop/peer_servers.py starts them).
 # Idempotent: each environment has a stamp naming what it holds; a rerun with the same pins
 # costs a file read. Quiet on success; the installer's whole output when it fails.
 # A refusal (registry down, version gone, no npm) fails this script in CI (CI set), because CI
 # must run the peer tests; elsewhere it warns and exits 0, and the peer tests skip, saying why.
 set -euo pipefail
+set -f  # no pathname expansion: the pins are words, and 'introspection-aauth[fastapi]' is no glob
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-PY_PINS="aauth-signing==0.2.0 regent-httpsig==0.7.3 aauth==0.5.0"
+PY_PINS="aauth-signing==0.2.0 regent-httpsig==0.7.3 aauth==0.5.0 introspection-aauth[fastapi]==0.1.0 uvicorn==0.55.0"
 NODE_PINS="@hellocoop/httpsig@2.2.0"
 mkdir -p .interop
 failed=""

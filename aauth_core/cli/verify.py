@@ -52,7 +52,7 @@ def add_parser(sub: Any) -> None:
                    help="the signature base to accept (default: rfc9421; aauth-11 always uses rfc9421)")
     p.add_argument("--trust-issuer", action="append", help="trusted auth server (repeatable)")
     p.add_argument("--key", help="public JWK file: check only the HTTP signature against it")
-    p.add_argument("--level", choices=("signature", "identity", "authorization"), default="signature",
+    p.add_argument("--level", choices=("signature", "identity", "person", "authorization"), default="signature",
                    help="what the request must prove (default: signature)")
     p.add_argument("--resource", help="the verifying resource's identifier (default: the URL's origin)")
     p.add_argument("--allow-loopback", action="store_true",

@@ -4,7 +4,9 @@ Both libraries share the ``Auth`` protocol (a generator that yields requests and
 receives responses), so one ``Auth`` class serves both: it derives from each
 library's ``Auth`` that is installed, tells which library a request came from by
 its type, reads the body that library's way (blocking or awaited), then drives
-the shared :class:`~aauth_core.client.flow.FlowEngine` generator.  ``library``
+the shared :class:`~aauth_core.client.flow.FlowEngine` generator (or the aauth-11
+:class:`~aauth_core.client.flow11.FlowEngine11`, which may also yield a
+:class:`~aauth_core.client.pending.Wait`: the driver sleeps, blocking or awaited).  ``library``
 only chooses what :meth:`client` builds.  It also provides
 the redirect guard: httpx follows redirects *inside* one auth-flow step, copying
 every header, so signature headers must be stripped (other origin) or re-signed
@@ -16,10 +18,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import AsyncGenerator, Generator, Mapping
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from .. import dialect
-from .flow import Body, FlowEngine, SignState, origin_of, redirected
+from .flow import Body, Flow, SignState, origin_of, redirected
+from .pending import Wait
+from .signer import RequestSigner
+from .values import RequestFactory
 
 __all__ = ["Library", "auth_class", "install_redirect_guard"]
 
@@ -49,16 +54,32 @@ async def _body_async(request: Any, lib: Any) -> Body:
     return Body(await request.aread() or None)
 
 
-def _needs_body(outgoing: Any, request: Any, response: Any) -> bool:
+class Engine(Protocol):
+    """What the driver needs of an engine (:class:`FlowEngine`, ``FlowEngine11``)."""
+
+    @property
+    def identity(self) -> RequestSigner: ...
+
+    def flow(self, request: Any, body: Body, make_request: RequestFactory) -> Flow: ...
+
+    def sign_into(self, request: Any, body: Body, signer: RequestSigner, *, nonce: bool = False) -> None: ...
+
+
+def _needs_body(outgoing: Any, request: Any, response: Any, engine: Engine) -> bool:
     """Whether the flow reads this response's body: the auth server's answers (metadata, tokens)
     and a challenged answer to the caller's request (its error code).  Any other answer to the
     caller's request goes back unread, so a streamed one (an MCP server's ``text/event-stream``,
-    a download) stays a stream: reading it here would wait for its end."""
-    return outgoing is not request or (response.status_code in (401, 403)
-                                       and dialect.CHALLENGE_HEADER in response.headers)
+    a download) stays a stream: reading it here would wait for its end.  An engine with a
+    ``reads_answer`` (aauth-11) says itself which answers it reads."""
+    if outgoing is not request:
+        return True
+    reads = getattr(engine, "reads_answer", None)
+    if reads is not None:
+        return bool(reads(response))
+    return response.status_code in (401, 403) and dialect.CHALLENGE_HEADER in response.headers
 
 
-def _guard(engine: FlowEngine, request: Any, content: bytes | None) -> None:
+def _guard(engine: Engine, request: Any, content: bytes | None) -> None:
     state = request.extensions.get("aauth")
     if not isinstance(state, SignState):
         return
@@ -108,7 +129,7 @@ class _AuthBehaviour:
     requires_response_body = False  # read in the flows below only when needed (_needs_body): streams stay streams
     library_name: Library = "httpx"
 
-    def __init__(self, engine: FlowEngine, library: Library = "httpx") -> None:
+    def __init__(self, engine: Engine, library: Library = "httpx") -> None:
         self.engine = engine
         self.library_name = library
 
@@ -134,8 +155,12 @@ class _AuthBehaviour:
         try:
             outgoing = next(flow)
             while True:
+                if isinstance(outgoing, Wait):
+                    outgoing.sleep(outgoing.seconds)
+                    outgoing = flow.send(None)
+                    continue
                 response = yield outgoing
-                if _needs_body(outgoing, request, response):
+                if _needs_body(outgoing, request, response, self.engine):
                     response.read()
                 if outgoing is request and self._reject_cross_origin_challenge(request, response):
                     return
@@ -149,8 +174,12 @@ class _AuthBehaviour:
         try:
             outgoing = next(flow)
             while True:
+                if isinstance(outgoing, Wait):
+                    await outgoing.asleep(outgoing.seconds)
+                    outgoing = flow.send(None)
+                    continue
                 response = yield outgoing
-                if _needs_body(outgoing, request, response):
+                if _needs_body(outgoing, request, response, self.engine):
                     await response.aread()
                 if outgoing is request and self._reject_cross_origin_challenge(request, response):
                     return

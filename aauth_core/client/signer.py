@@ -4,6 +4,11 @@ A :class:`RequestSigner` is *how* a party signs: its private key and what goes i
 ``Signature-Key``.  The signing itself is :func:`aauth_core.httpsig.sign_request`
 (components of B §2.3, ``Content-Digest`` for bodies); this module only chooses
 the scheme parameters, so no protocol rule is written twice.
+
+``SignerOptions(profile="aauth-11")`` (:meth:`SignerOptions.aauth_11`) signs as an -11
+agent: the SK-09 Dictionary ``Signature-Key``, the components of
+:func:`~aauth_core.wire.coverage.required_components_11`, no ``alg``/``keyid``, and a
+standard base64 ``Signature``.  January signing is unchanged by these options.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Literal
+from urllib.parse import urlsplit
 
 from .. import dialect
 from ..errors import AAuthError
@@ -19,17 +26,56 @@ from ..httpsig import Base, SignedHeaders, sign_request
 from ..keys import SigningKey
 from ..settings import SignatureKeyFormat
 from ..tokens import peek
+from ..wire.coverage import required_components_11
 
-__all__ = ["RequestSigner", "SignerOptions"]
+__all__ = ["RequestSigner", "SignerOptions", "SignerProfile"]
+
+SignerProfile = Literal["aauth-2026-01", "aauth-11"]
+SignatureEncoding = Literal["base64", "base64url"]
 
 
 @dataclass(frozen=True, slots=True)
 class SignerOptions:
-    """Wire choices: signature base (A2), Signature-Key syntax (A4) and label (A5)."""
+    """Wire choices: signature base (A2), Signature-Key syntax (A4) and label (A5).
+
+    ``profile="aauth-11"`` signs as an -11 agent (build it with :meth:`aauth_11`):
+    ``key_format`` is then always SK-09's Dictionary.  ``signature_encoding``: the
+    ``Signature`` alphabet; ``None`` is the profile's (January unpadded base64url, -11
+    standard base64).  Under -11, ``"base64url"`` is only a compatibility switch for
+    aauth-signing 0.2.0 / aauth 0.5.0, which read nothing else (protocol-current §5.1
+    bug 1); every other -11 verifier reads the standard form.  ``cover_query`` (-11):
+    cover ``@query`` when the URL has a query (-11 does not require it; we protect the
+    query by default).  ``extra_components`` (-11): what a resource asks for besides
+    the base set (its ``additional_signature_components``, or a ``required_input``).
+    """
 
     base: Base = "rfc9421"
     key_format: SignatureKeyFormat = "transcript"
     label: str = "sig1"
+    profile: SignerProfile = "aauth-2026-01"
+    signature_encoding: SignatureEncoding | None = None
+    cover_query: bool = True
+    extra_components: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.profile == "aauth-11" and self.base != "rfc9421":
+            raise ValueError("aauth-11 signs with the RFC 9421 base only")
+
+    @classmethod
+    def aauth_11(cls, *, signature_encoding: SignatureEncoding = "base64", label: str = "sig",
+                 cover_query: bool = True, extra_components: tuple[str, ...] = ()) -> SignerOptions:
+        """The options of an -11 agent: label ``sig``, standard base64 unless told."""
+        return cls(label=label, profile="aauth-11", signature_encoding=signature_encoding,
+                   cover_query=cover_query, extra_components=tuple(extra_components))
+
+    def components_11(self, url: str, headers: Mapping[str, str], *, body: bool) -> tuple[str, ...]:
+        """What an -11 signature of this request covers (docs/client-11.md, "Signing")."""
+        extra: list[str] = []
+        if self.cover_query and urlsplit(url).query:
+            extra.append("@query")
+        extra += self.extra_components
+        authorization = any(k.lower() == "authorization" for k in headers)
+        return required_components_11(body=body, authorization=authorization, extra=extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +148,8 @@ class RequestSigner:
         return None
 
     def signature_key(self) -> SignatureKey:
-        return SignatureKey.build(self.scheme, self.params, label=self.options.label, fmt=self.options.key_format)
+        fmt = "sk" if self.options.profile == "aauth-11" else self.options.key_format
+        return SignatureKey.build(self.scheme, self.params, label=self.options.label, fmt=fmt)
 
     def sign(
         self,
@@ -116,7 +163,16 @@ class RequestSigner:
         nonce: str | None = None,
     ) -> SignedHeaders:
         """The headers to add: Signature-Input, Signature, Signature-Key (and Content-Digest)."""
+        opts = self.options
+        if opts.profile == "aauth-11":
+            components = opts.components_11(url, headers, body=bool(body) or content_digest is not None)
+            return sign_request(
+                method, url, headers, body, key=self.key, signature_key=self.signature_key(), created=created,
+                base=opts.base, content_digest=content_digest, nonce=nonce, components=components,
+                encoding=opts.signature_encoding or "base64",
+            )
         return sign_request(
             method, url, headers, body, key=self.key, signature_key=self.signature_key(), created=created,
-            base=self.options.base, content_digest=content_digest, nonce=nonce,
+            base=opts.base, content_digest=content_digest, nonce=nonce,
+            encoding=opts.signature_encoding or "base64url",  # sign_request's default: January unchanged
         )

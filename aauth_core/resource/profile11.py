@@ -38,6 +38,8 @@ AGENT_TOKEN_REQUIREMENT = format_requirement(AAuthRequirement("agent-token"))
 PERSON_TOKEN_REQUIREMENT = format_requirement(AAuthRequirement("person-token"))
 _ACCEPT_SCHEME = format_accept_signature(AAUTH_11.agent_schemes)
 _WARM_SIZE = 1024
+#: The base set in -11's order: a signature listing it first covers a request needing no more.
+_BASE_ORDER = required_components_11()
 
 
 # ----------------------------------------------------------------------------- classification
@@ -128,6 +130,9 @@ class Verifier11:
         self.max_age = max_age
         self.max_future = max_future
         self.extra = extra  # the resource's additional_signature_components
+        #: (has a body, sends Authorization) -> what must be covered: four lists, built once.
+        self._required = {(b, a): required_components_11(body=b, authorization=a, extra=extra)
+                          for b in (False, True) for a in (False, True)}
         self._prepared: BoundedCache[tuple[str, str], Prepared] = BoundedCache(_WARM_SIZE)
 
     def parse(self, view: RequestView, key_text: str, input_text: str, signature_text: str,
@@ -142,9 +147,9 @@ class Verifier11:
         if label != params.label:
             raise SignatureError("Signature and Signature-Input labels differ", code="label_mismatch")
         h = view.headers
-        required = required_components_11(body=_has_body(view), authorization="authorization" in h,
-                                          extra=self.extra)
-        if not all(c in params.components for c in required):
+        required = self._required[_has_body(view), "authorization" in h]
+        covered = params.components
+        if not (covered[:4] == _BASE_ORDER and len(required) == 4) and not all(c in covered for c in required):
             raise as_11(SignatureError("signature does not cover every required component",
                                        code="missing_component"), required)
         check_created(params, now, self.max_age, self.max_future)

@@ -43,7 +43,7 @@ _REQUIRED = required_components_11(body=True)
 _MAX_JTI = 512
 
 
-def _problem(description: str, code: str, status: int) -> AAuthError:
+def _problem(description: str, *, code: str, status: int) -> AAuthError:
     exc = AAuthError(description, code=code, status_code=status)
     exc.profile = NAME
     return exc
@@ -105,12 +105,13 @@ class RevocationEndpoint:
     def _record(self, view: RequestView, signer: str) -> None:
         trust = self.trust
         if trust.person_servers and signer not in trust.person_servers and signer != trust.access_server:
-            raise _problem("this resource does not take revocations from that server", "unsupported_iss", 403)
+            raise _problem("this resource does not take revocations from that server", code="unsupported_iss",
+                           status=403)
         jti, exp = _body(view.body)
         try:
             self.revocations.revoke(signer, jti, exp)
         except RevocationListFull:
-            exc = _problem("too many live revocations; try again later", "rate_limited", 429)
+            exc = _problem("too many live revocations; try again later", code="rate_limited", status=429)
             exc._extra_headers["Retry-After"] = "60"
             raise exc from None
 
@@ -122,10 +123,10 @@ def _body(body: bytes | None) -> tuple[str, float]:
     except (ValueError, RecursionError):
         doc = None
     if not isinstance(doc, dict):
-        raise _problem("the body must be a JSON object with 'jti' and 'exp'", "invalid_request", 400)
+        raise _problem("the body must be a JSON object with 'jti' and 'exp'", code="invalid_request", status=400)
     jti, exp = doc.get("jti"), doc.get("exp")
     if not isinstance(jti, str) or not 0 < len(jti) <= _MAX_JTI:
-        raise _problem("'jti' must be a non-empty string", "invalid_request", 400)
+        raise _problem("'jti' must be a non-empty string", code="invalid_request", status=400)
     if not is_numeric_date(exp):
-        raise _problem("'exp' must be a NumericDate", "invalid_request", 400)
+        raise _problem("'exp' must be a NumericDate", code="invalid_request", status=400)
     return jti, float(exp)

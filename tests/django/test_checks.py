@@ -75,6 +75,24 @@ def test_e004_from_path_rules(settings: Any) -> None:
     assert ids() == {"aauth.E004", "aauth.E005"}
 
 
+def test_an_aauth_11_resource_authorizes_through_person_servers(settings: Any) -> None:
+    """aauth-11 auth tokens come from person_servers / access_server: January's E004/E005 do
+    not apply to an -11-only resource, and E008 names what -11 lacks."""
+    settings.ROOT_URLCONF = "tests.django.urls_rules"
+    rules = {"protected_paths": {"/data": "authorization"}}
+    settings.AAUTH = {**NO_AUTHZ, **rules, "profiles": ["aauth-11"], "person_servers": ["https://ps.example"]}
+    assert ids() == set()
+    settings.AAUTH = {**NO_AUTHZ, **rules, "profiles": ["aauth-11"], "access_server": "https://as.example"}
+    assert ids() == set()
+    settings.AAUTH = {**NO_AUTHZ, **rules, "profiles": ["aauth-11"]}
+    assert ids() == {"aauth.E008"}
+    settings.AAUTH = {**NO_AUTHZ, **rules, "profiles": ["aauth-2026-01", "aauth-11"]}
+    assert ids() == {"aauth.E004", "aauth.E005", "aauth.E008"}
+    settings.AAUTH = {**NO_AUTHZ, **rules, "profiles": ["aauth-2026-01", "aauth-11"],
+                      "person_servers": ["https://ps.example"]}
+    assert ids() == set()  # dual-stack: -11 can authorize
+
+
 def test_cbv_mixin_is_found(settings: Any) -> None:
     from django.urls import path
 
