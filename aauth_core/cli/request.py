@@ -27,6 +27,8 @@ from ..keys import KeyError_, SigningKey, load_signing_key
 from ..resource import RESOURCE_TOKEN_PATH
 from ..tokens import peek
 from ._common import plain, usage
+from ._request11 import add_arguments as add_11_arguments
+from ._request11 import auth_11, check_11
 from .sign import parse_header
 
 __all__ = ["add_parser"]
@@ -64,6 +66,7 @@ def add_parser(sub: Any) -> None:
                    help="development only: allow http://127.0.0.1 and localhost resources, agents and auth servers")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="seconds to wait for each answer (default: 30)")
+    add_11_arguments(p)
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print every exchange to stderr, tokens decoded (signatures included: debugging only)")
     p.set_defaults(func=run)
@@ -71,6 +74,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     method = _method(args.method)
+    check_11(args)
     _check_url(args.url, "URL", args.allow_loopback)
     if args.agent_id is not None:
         _check_url(args.agent_id, "--agent-id", args.allow_loopback)
@@ -83,13 +87,15 @@ def run(args: argparse.Namespace) -> int:
         usage("--scope needs at least one scope")
     if scopes and args.agent_id is None:
         usage("--scope needs --agent-id: a resource issues resource tokens only to identified agents")
-    signer = _signer(args)
     headers = [parse_header(h) for h in args.header or ()]
     body = _body(args.data)
     if body is not None and not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", "application/octet-stream"))
     options = ClientOptions(allow_insecure_loopback=args.allow_loopback, redirect_uri=args.redirect_uri)
-    auth = agent_auth(signer, options=options, interaction=_ask_user(can_prompt=args.data != "@-"))
+    if args.profile == "aauth-11":
+        auth = auth_11(args, options)
+    else:
+        auth = agent_auth(_signer(args), options=options, interaction=_ask_user(can_prompt=args.data != "@-"))
     transcript = _Transcript(sys.stderr, args.url) if args.verbose else None
     try:
         with auth.client(timeout=args.timeout) as client:
@@ -270,15 +276,16 @@ def _write_body(content: bytes) -> None:
 def _report_status(response: httpx.Response) -> None:
     """The status line, the challenge and the error code on stderr; tokens only as labels."""
     lines = [f"HTTP {response.status_code} {response.reason_phrase}"]
-    challenge = response.headers.get(dialect.CHALLENGE_HEADER)
-    if challenge:
-        lines.append(f"{dialect.CHALLENGE_HEADER}: {_JWT.sub(lambda m: _kind(m.group()), challenge)}")
+    for name in (dialect.CHALLENGE_HEADER, "AAuth-Requirement", "Signature-Error"):  # January, then -11
+        value = response.headers.get(name)
+        if value:
+            lines.append(f"{name}: {_JWT.sub(lambda m: _kind(m.group()), value)}")
     try:
         doc = response.json()
     except ValueError:
         doc = None
     if isinstance(doc, dict) and isinstance(doc.get("error"), str):
-        text = doc.get("error_description")
+        text = doc.get("error_description", doc.get("detail"))
         detail = f": {_JWT.sub('<token>', text)[:300]}" if isinstance(text, str) else ""
         lines.append(f"error: {doc['error']}{detail}")
     sys.stderr.write("".join(f"{_ME}: {line}\n" for line in lines))
