@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .documents import KeyCache, MemoryKeyCache
 from .replay import MemoryReplayCache, ReplayCache
 
-__all__ = ["MEMORY_URL", "REDIS_SCHEMES", "cache_from_url", "check_cache_url"]
+__all__ = ["MEMORY_URL", "REDIS_SCHEMES", "cache_from_url", "check_cache_url", "revocation_store_from_url"]
 
 MEMORY_URL = "memory://"
 REDIS_SCHEMES = ("redis", "rediss", "unix")
@@ -78,3 +79,17 @@ def cache_from_url(
     keys = TwoLevelKeyCache(RedisKeyCache(plain, clock=clock), MemoryKeyCache(min(key_cache_size, 1_000)),
                             clock=clock)
     return replay, keys
+
+
+def revocation_store_from_url(url: str, *, clock: Callable[[], float] = time.time) -> Any:
+    """aauth-11's revocation list for ``url``: in the process for ``memory://``, else shared
+    through Redis with the replay cache's failure rule (``?fail_open=true`` opts out of
+    failing closed).  A :class:`~aauth_core.resource.revocation.RevocationStore`."""
+    plain, fail_open = _split(url)
+    if plain == MEMORY_URL:
+        from ..resource.revocation import RevocationList
+
+        return RevocationList(clock=clock)
+    from .redis_revocation import RedisRevocationList
+
+    return RedisRevocationList(plain, fail_open=fail_open, clock=clock)

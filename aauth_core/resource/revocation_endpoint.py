@@ -31,7 +31,7 @@ from ..wire.content_digest import check_request_digest
 from ..wire.coverage import check_covers, check_created, required_components_11
 from ..wire.signature_key import parse_signature_key_member
 from .profile11 import NAME, as_11
-from .revocation import RevocationList, RevocationListFull
+from .revocation import RevocationListFull, RevocationStore
 from .tokens11 import DWK_ACCESS, DWK_PERSON, TokenTrust11
 
 __all__ = ["REVOCATION_PATH_11", "RevocationEndpoint"]
@@ -52,7 +52,7 @@ def _problem(description: str, *, code: str, status: int) -> AAuthError:
 class RevocationEndpoint:
     """Verifies a revoker's request and records ``(revoker, jti)`` until ``exp``."""
 
-    def __init__(self, discovery: Discovery, revocations: RevocationList, trust: TokenTrust11, *,
+    def __init__(self, discovery: Discovery, revocations: RevocationStore, trust: TokenTrust11, *,
                  max_age: int, max_future: int, clock: Any, remember: Any) -> None:
         self.discovery = discovery
         self.revocations = revocations
@@ -64,10 +64,18 @@ class RevocationEndpoint:
 
     def handle(self, view: RequestView) -> None:
         """Raise an :class:`AAuthError` (in -11's shape) unless the revocation was recorded."""
-        self._record(view, run(self._signer_flow(view)))
+        signer, jti, exp = self._admit(view, run(self._signer_flow(view)))
+        try:
+            self.revocations.revoke(signer, jti, exp)
+        except RevocationListFull:
+            raise _full() from None
 
     async def ahandle(self, view: RequestView) -> None:
-        self._record(view, await arun(self._signer_flow(view)))
+        signer, jti, exp = self._admit(view, await arun(self._signer_flow(view)))
+        try:
+            await self.revocations.arevoke(signer, jti, exp)
+        except RevocationListFull:
+            raise _full() from None
 
     def _signer_flow(self, view: RequestView) -> Generator[Call[Any], Any, str]:
         """-11 §11.3.4 for a server signing as itself (``jwks_uri``), body covered."""
@@ -102,18 +110,20 @@ class RevocationEndpoint:
             raise as_11(exc) from None
         return signer
 
-    def _record(self, view: RequestView, signer: str) -> None:
+    def _admit(self, view: RequestView, signer: str) -> tuple[str, str, float]:
+        """The verified revoker may revoke here; the body names what."""
         trust = self.trust
         if trust.person_servers and signer not in trust.person_servers and signer != trust.access_server:
             raise _problem("this resource does not take revocations from that server", code="unsupported_iss",
                            status=403)
         jti, exp = _body(view.body)
-        try:
-            self.revocations.revoke(signer, jti, exp)
-        except RevocationListFull:
-            exc = _problem("too many live revocations; try again later", code="rate_limited", status=429)
-            exc._extra_headers["Retry-After"] = "60"
-            raise exc from None
+        return signer, jti, exp
+
+
+def _full() -> AAuthError:
+    exc = _problem("too many live revocations; try again later", code="rate_limited", status=429)
+    exc._extra_headers["Retry-After"] = "60"
+    return exc
 
 
 def _body(body: bytes | None) -> tuple[str, float]:

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 from .. import dialect
 from ..cache import KeyCache, ReplayCache
-from ..cache.url import MEMORY_URL, cache_from_url
+from ..cache.url import MEMORY_URL, cache_from_url, revocation_store_from_url
 from ..context import Requirement, VerifiedRequest
 from ..discovery import Discovery
 from ..errors import AAuthError
@@ -34,7 +34,7 @@ from ..settings import AAuthSettings, SettingsError, parse_requirement
 from .contract import PREFLIGHT, SKIP, Gate, HeaderLookup, Step, declared_length, is_cors_preflight
 from .identity import RESOURCE_TOKEN_PATH, ResourceIdentity
 from .observe import Telemetry, log_refusal
-from .revocation import RevocationList
+from .revocation import RevocationStore
 from .revocation_endpoint import REVOCATION_PATH_11, RevocationEndpoint
 from .verifier import Verifier
 
@@ -106,11 +106,12 @@ class AAuthService:
         else:
             log.warning("AAuth: no resource_id configured; the Host header will be used as @authority "
                         "and no resource tokens can be issued")
-        #: aauth-11: the tokens its person and access servers revoked (RS-43), checked on every use.
-        self.revocations = RevocationList(clock=clock)
+        #: aauth-11: the tokens its person and access servers revoked (RS-43), checked on every use;
+        #: shared by every worker when ``cache_url`` is Redis.
+        self.revocations: RevocationStore = revocation_store_from_url(settings.cache_url, clock=clock)
         self.verifier = Verifier(
             settings, discovery=self.discovery, replay_cache=replay_cache, resource=self.resource, clock=clock,
-            revoked=self.revocations.is_revoked,
+            revocations=self.revocations,
         )
         #: OpenTelemetry spans and counters: with ``telemetry=True``, or an injected one (see
         #: :mod:`aauth_core.resource.observe`).

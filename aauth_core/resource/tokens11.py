@@ -5,8 +5,9 @@ tokens (-11 §5.3, §7.1.2, §9.4.1), validated in the order of -11 §11.5.2.
 passes at all); then ``dwk`` and who may issue that type here; the issuer's key through
 ``{iss}/.well-known/{dwk}`` (discovery checks the document's ``issuer``); the JWS; ``exp``
 without skew; the claim shape of the type; the lifetime caps; ``aud`` = this resource for
-person and auth tokens; ``cnf.jwk`` with its ``alg``; revocation.  A validated token is
-remembered while the keys behind it are unchanged, so a warm request costs a dict lookup.
+person and auth tokens; ``cnf.jwk`` with its ``alg``.  A validated token is remembered while
+the keys behind it are unchanged, so a warm request costs a dict lookup.  Revocation is the
+verifier's next step (:meth:`Verifier._flow_11`): it may be I/O (a shared list).
 
 Trust (-11 open point 10, our decisions): person tokens come from any person server unless
 ``person_servers`` lists them; auth tokens only from a listed person server (three-party,
@@ -17,7 +18,7 @@ server the resource did not name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -47,14 +48,6 @@ _DWKS: Mapping[str, tuple[str, ...]] = {
 }
 _WARM_SIZE = 1024
 
-#: Is this token revoked?  ``(issuer, jti) -> bool``; the resource's revocation list (RS-43).
-RevocationCheck = Callable[[str, str], bool]
-
-
-def _never_revoked(_iss: str, _jti: str) -> bool:
-    return False
-
-
 @dataclass(frozen=True, slots=True)
 class TokenTrust11:
     """Who may issue what to this resource, read from the settings once."""
@@ -63,7 +56,6 @@ class TokenTrust11:
     person_servers: frozenset[str]  # empty: person tokens from any PS; auth tokens from none
     access_server: str | None  # four-party: our own access server
     loopback: bool  # decision P7: http://127.0.0.1[:port] servers in development
-    revoked: RevocationCheck = _never_revoked
 
     def check_issuer(self, typ: str, dwk: str, iss: str) -> None:
         if typ == TYP_PERSON and self.person_servers and iss not in self.person_servers:
@@ -81,8 +73,6 @@ class _Warm(NamedTuple):
     key: PublicKey
     identity: Identity
     times: TokenTimes
-    issuer: str
-    jti: str
 
 
 class Tokens11:
@@ -105,8 +95,6 @@ class Tokens11:
         if hit.version != discovery.keys_version or discovery.cached_key_for(*hit.route) is None:
             return None
         hit.times.check(now, 0)  # no exp skew (-11 §11.5.2)
-        if hit.identity.token_type != TYP_AGENT and self.trust.revoked(hit.issuer, hit.jti):
-            raise TokenError("this token was revoked", code="revoked_jwt")
         return hit.key, hit.identity
 
     def flow(self, token: str, now: float) -> Generator[Call[Any], Any, tuple[PublicKey, Identity]]:
@@ -143,10 +131,7 @@ class Tokens11:
             raise KeyError_(f"cnf.jwk: {exc.description}", code=exc.code) from None
         identity = self._agent(valid.claims, iss, token) if typ == TYP_AGENT else \
             self._person_or_auth(typ, valid.claims, iss, token)
-        jti = str(claims["jti"])
-        if typ != TYP_AGENT and self.trust.revoked(iss, jti):
-            raise TokenError("this token was revoked", code="revoked_jwt")
-        self._warm.put(token, _Warm(route, version, valid.cnf_key, identity, TokenTimes.of(claims), iss, jti))
+        self._warm.put(token, _Warm(route, version, valid.cnf_key, identity, TokenTimes.of(claims)))
         return valid.cnf_key, identity
 
     def _agent(self, claims: Mapping[str, Any], iss: str, token: str) -> Identity:

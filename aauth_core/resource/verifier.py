@@ -35,6 +35,7 @@ from .identity import ResourceIdentity, challenge_header, person_required, unsig
 from .prepared import Identity, Prepared, auth_identity, prepare
 from .profile11 import NAME as AAUTH_11
 from .profile11 import Verifier11, as_11, is_aauth_11
+from .revocation import RevocationStore, check_revoked
 from .token_keys import TokenKeys, TokenPolicy
 from .tokens11 import Tokens11, TokenTrust11
 
@@ -99,7 +100,7 @@ class Verifier:
         resource: ResourceIdentity | None = None,
         clock: Callable[[], float] = time.time,
         token_cache: VerifiedTokenCache | None = None,
-        revoked: Callable[[str, str], bool] | None = None,
+        revocations: RevocationStore | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -125,14 +126,14 @@ class Verifier:
         self._c11: Challenges11 | None = None
         self._is_11: BoundedCache[tuple[str, str], bool] = BoundedCache(_PREPARED_SIZE)
         if AAUTH_11 in settings.profiles:
-            self._v11, self._c11 = self._profile_11(settings, revoked)
+            self._v11, self._c11 = self._profile_11(settings)
+        #: aauth-11: where revoked person and auth tokens are listed (RS-43); none: never revoked.
+        self.revocations = revocations
 
-    def _profile_11(self, s: AAuthSettings, revoked: Callable[[str, str], bool] | None,
-                    ) -> tuple[Verifier11, Challenges11]:
+    def _profile_11(self, s: AAuthSettings) -> tuple[Verifier11, Challenges11]:
         """aauth-11's verifier and challenges, with the trust the settings give (tokens11)."""
         algs = tuple(a for a in jwt_algorithms_for(s.algorithms) if a in _PROFILE_11.jwt_algs)
-        trust = TokenTrust11(s.resource_id, frozenset(s.person_servers), s.access_server, s.allow_insecure_loopback,
-                             *((revoked,) if revoked is not None else ()))
+        trust = TokenTrust11(s.resource_id, frozenset(s.person_servers), s.access_server, s.allow_insecure_loopback)
         tokens = Tokens11(self.discovery, self.token_cache, algorithms=algs, trust=trust)
         verifier = Verifier11(tokens, max_age=s.created_max_age, max_future=s.created_max_future,
                               extra=tuple(s.additional_signature_components))
@@ -376,6 +377,8 @@ class Verifier:
             if warm is None:
                 warm = yield from v11.tokens.flow(token, now)
             key, identity = warm
+            if identity.person is not None and self.revocations is not None:
+                yield from check_revoked(self.revocations, identity)
             if key.httpsig_alg not in self._policy.algorithms:
                 raise SignatureError(f"key algorithm {key.httpsig_alg} is not accepted", code="unsupported_algorithm")
             verify_signature(view, prepared.params, signature, key, base="rfc9421")
