@@ -21,7 +21,7 @@ from ..keys import PublicKey
 from ..tokens import TokenTimes, UnverifiedToken, ValidatedToken, VerifiedTokenCache, peek, validate_token
 from .prepared import Identity, KeyRoute, agent_identity, auth_identity
 
-__all__ = ["TokenKeys", "TokenPolicy"]
+__all__ = ["TokenKeys", "TokenPolicy", "WarmTokens"]
 
 _WARM_TOKENS_SIZE = 1024
 
@@ -46,6 +46,31 @@ class _WarmToken(NamedTuple):
     times: TokenTimes
 
 
+class WarmTokens:
+    """Tokens validated in full, remembered while nothing behind them changed (both
+    profiles' token steps use one): the discovery ``keys_version`` they were validated
+    under, and their issuer key's route, still fresh."""
+
+    def __init__(self, discovery: Discovery, size: int = _WARM_TOKENS_SIZE) -> None:
+        self.discovery = discovery
+        self._entries: BoundedCache[str, _WarmToken] = BoundedCache(size)
+
+    def get(self, token: str, now: float, leeway: int) -> tuple[PublicKey, Identity] | None:
+        """Only the time claims are checked again; ``None`` means "validate in full"."""
+        hit = self._entries.get(token)
+        if hit is None:
+            return None
+        discovery = self.discovery
+        if hit.version != discovery.keys_version or discovery.cached_key_for(*hit.route) is None:
+            return None
+        hit.times.check(now, leeway)
+        return hit.key, hit.identity
+
+    def put(self, token: str, route: KeyRoute, version: int, key: PublicKey, identity: Identity,
+            claims: Any) -> None:
+        self._entries.put(token, _WarmToken(route, version, key, identity, TokenTimes.of(claims)))
+
+
 class TokenKeys:
     """Validated tokens and their ``cnf`` keys for one verifier."""
 
@@ -53,19 +78,12 @@ class TokenKeys:
         self.discovery = discovery
         self.policy = policy
         self.cache = cache
-        self._warm: BoundedCache[str, _WarmToken] = BoundedCache(_WARM_TOKENS_SIZE)
+        self._warm = WarmTokens(discovery)
 
     def warm(self, token: str, now: float) -> tuple[PublicKey, Identity] | None:
         """A token validated in full before, with nothing changed behind it: only its time
         claims are checked again.  ``None`` sends it through :meth:`flow`."""
-        hit = self._warm.get(token)
-        if hit is None:
-            return None
-        discovery = self.discovery
-        if hit.version != discovery.keys_version or discovery.cached_key_for(*hit.route) is None:
-            return None
-        hit.times.check(now, self.policy.leeway)
-        return hit.key, hit.identity
+        return self._warm.get(token, now, self.policy.leeway)
 
     def flow(self, token: str, now: float) -> Generator[Call[Any], Any, tuple[PublicKey, Identity]]:
         """Validate the JWT of ``scheme=jwt`` completely; its ``cnf`` key and what it says."""
@@ -90,7 +108,7 @@ class TokenKeys:
                              code="wrong_token_type")
         if valid.cnf_key is None:  # validate_token requires cnf for both typs; belt and braces
             raise TokenError("token has no cnf.jwk", code="invalid_cnf")
-        self._warm.put(token, _WarmToken(route, version, valid.cnf_key, identity, TokenTimes.of(valid.claims)))
+        self._warm.put(token, route, version, valid.cnf_key, identity, valid.claims)
         return valid.cnf_key, identity
 
     def auth_token(self, unverified: UnverifiedToken, *, audience: str, now: float,

@@ -20,19 +20,19 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-from ..cache import BoundedCache
 from ..discovery import Discovery
 from ..effects import Call, call
 from ..errors import TokenError
 from ..keys import KeyError_, PublicKey, check_jwk_alg
 from ..profile.aauth_11 import AAUTH_11
 from ..profile.identifiers import InvalidIdentifier, is_server_identifier, parse_agent_identifier
-from ..tokens import TokenTimes, VerifiedTokenCache, peek, validate_token
+from ..tokens import VerifiedTokenCache, peek, validate_token
 from ..tokens.claims_11 import check_claims_11
 from ..tokens.mint_11 import MAX_LIFETIME_11
 from .prepared import Identity, KeyRoute
+from .token_keys import WarmTokens
 
 __all__ = ["Tokens11", "TokenTrust11", "TYP_AGENT", "TYP_AUTH", "TYP_PERSON"]
 
@@ -46,7 +46,6 @@ DWK_ACCESS = AAUTH_11.well_known_access or "aauth-access.json"
 _DWKS: Mapping[str, tuple[str, ...]] = {
     TYP_AGENT: (DWK_AGENT,), TYP_PERSON: (DWK_PERSON,), TYP_AUTH: (DWK_PERSON, DWK_ACCESS),
 }
-_WARM_SIZE = 1024
 
 @dataclass(frozen=True, slots=True)
 class TokenTrust11:
@@ -67,14 +66,6 @@ class TokenTrust11:
                 raise TokenError("this resource does not accept auth tokens from that server", code="untrusted_issuer")
 
 
-class _Warm(NamedTuple):
-    route: KeyRoute
-    version: int
-    key: PublicKey
-    identity: Identity
-    times: TokenTimes
-
-
 class Tokens11:
     """``aa-agent+jwt``, ``aa-person+jwt`` and ``aa-auth+jwt`` in ``Signature-Key``."""
 
@@ -85,17 +76,10 @@ class Tokens11:
         self.algorithms = algorithms  # JWS algs: Ed25519 / ES256 as the settings allow, never EdDSA
         self.trust = trust
         self.loopback = trust.loopback
-        self._warm: BoundedCache[str, _Warm] = BoundedCache(_WARM_SIZE)
+        self._warm = WarmTokens(discovery)
 
     def warm(self, token: str, now: float) -> tuple[PublicKey, Identity] | None:
-        hit = self._warm.get(token)
-        if hit is None:
-            return None
-        discovery = self.discovery
-        if hit.version != discovery.keys_version or discovery.cached_key_for(*hit.route) is None:
-            return None
-        hit.times.check(now, 0)  # no exp skew (-11 §11.5.2)
-        return hit.key, hit.identity
+        return self._warm.get(token, now, 0)  # no exp skew (-11 §11.5.2)
 
     def flow(self, token: str, now: float) -> Generator[Call[Any], Any, tuple[PublicKey, Identity]]:
         """-11 §11.5.2 in order; see the module docstring."""
@@ -131,7 +115,7 @@ class Tokens11:
             raise KeyError_(f"cnf.jwk: {exc.description}", code=exc.code) from None
         identity = self._agent(valid.claims, iss, token) if typ == TYP_AGENT else \
             self._person_or_auth(typ, valid.claims, iss, token)
-        self._warm.put(token, _Warm(route, version, valid.cnf_key, identity, TokenTimes.of(claims)))
+        self._warm.put(token, route, version, valid.cnf_key, identity, claims)
         return valid.cnf_key, identity
 
     def _agent(self, claims: Mapping[str, Any], iss: str, token: str) -> Identity:
