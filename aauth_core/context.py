@@ -95,10 +95,13 @@ class VerifiedRequest(NamedTuple):
     #: (never part of the person's identity).
     mission_s256: str | None = None
     tenant: str | None = None
+    #: aauth-11 deferred delivery only: the request itself (``RequestView``), which the
+    #: resource may hold and run later; ``None`` otherwise.  Never printed.
+    held_request: Any = None
 
-    def __repr__(self) -> str:  # never the token
+    def __repr__(self) -> str:  # never the token, nor the held request (its headers carry tokens)
         pairs = zip(self._fields, self, strict=True)
-        shown = ", ".join(f"{name}={value!r}" for name, value in pairs if name != "token")
+        shown = ", ".join(f"{name}={value!r}" for name, value in pairs if name not in ("token", "held_request"))
         return f"VerifiedRequest({shown})"
 
     @property

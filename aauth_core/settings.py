@@ -91,7 +91,9 @@ class AAuthSettings:
         for which resource tokens are minted; ``access_server``, the resource's own access
         server (four-party: resource tokens name it, its auth tokens are accepted);
         ``additional_signature_components``, components every -11 signature must cover
-        besides -11's own (published in ``aauth-resource.json``).
+        besides -11's own (published in ``aauth-resource.json``); ``deferred_delivery``,
+        answer an auth-token challenge with 202 and hold the call until the agent polls
+        with its auth token (RS-36).
     """
 
     resource_id: str | None = None
@@ -140,6 +142,7 @@ class AAuthSettings:
     person_servers: tuple[str, ...] = ()
     access_server: str | None = None
     additional_signature_components: tuple[str, ...] = ()
+    deferred_delivery: bool = False
 
     def __post_init__(self) -> None:
         for name in ("trusted_issuers", "signature_bases", "algorithms", "schemes", "x509_trust_roots",

@@ -29,7 +29,9 @@ from django.http import HttpRequest, HttpResponse
 from aauth_core.errors import AAuthError
 from aauth_core.request import Headers
 from aauth_core.resource.contract import Step
+from aauth_core.resource.deferred import PENDING_PREFIX
 
+from . import deferred
 from .conf import get_service
 from .request import ATTRIBUTE, build_view, mark_unverified, preflight_response, render_error
 
@@ -54,6 +56,8 @@ class AAuthMiddleware:
         if self.is_async:
             return self.__acall__(request)
         service = get_service()
+        if service.deferred is not None and request.path_info.startswith(PENDING_PREFIX):
+            return deferred.poll(service, request, self.get_response)  # aauth-11 held calls (RS-36)
         headers = Headers.from_environ(request.META)  # a view over META, not request.headers (a full parse)
         gate = service.gate(request.method or "GET", request.path_info, headers)
         if gate.step is Step.VERIFY:
@@ -73,6 +77,8 @@ class AAuthMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         service = get_service()
         get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
+        if service.deferred is not None and request.path_info.startswith(PENDING_PREFIX):
+            return await deferred.apoll(service, request, get_response)
         headers = Headers.from_environ(request.META)
         gate = service.gate(request.method or "GET", request.path_info, headers)
         if gate.step is Step.VERIFY:

@@ -14,6 +14,7 @@ from aauth_core.keys import SigningKey
 from aauth_core.service import AAuthService
 from aauth_core.settings import AAuthSettings
 
+from .deferred import PendingCalls
 from .state import EXTENSION_KEY, AppState, ErrorHandler, make_requirement, state_for
 from .views import metadata_blueprint
 
@@ -69,6 +70,8 @@ class AAuth:
         state = AppState(service, self.error_handler)
         app.extensions[EXTENSION_KEY] = state
         app.before_request(state.before_request)  # verify_request, bound to this app's state
+        if service.deferred is not None:  # aauth-11 deferred delivery: polls are answered before routing
+            app.wsgi_app = PendingCalls(app.wsgi_app, service)  # type: ignore[method-assign]
         if self.serve_metadata:
             app.register_blueprint(metadata_blueprint())
 

@@ -62,9 +62,9 @@ class AppState:
         ``g``, and ``g.aauth`` is set on every path: the new context, else ``None``."""
         environ = req.environ
         outcome = environ.get(ENVIRON_OUTCOME, _UNSET)
-        if outcome is not _UNSET:
+        if outcome is not _UNSET:  # verified before (e.g. a held call run with its poll's token)
             if hook_g is not None:
-                setattr(hook_g, G_CONTEXT, None)
+                setattr(hook_g, G_CONTEXT, outcome if isinstance(outcome, VerifiedRequest) else None)
             if isinstance(outcome, AAuthError):
                 raise outcome
             return outcome if isinstance(outcome, VerifiedRequest) else None

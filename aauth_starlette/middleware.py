@@ -35,11 +35,13 @@ from aauth_core.keys import SigningKey
 from aauth_core.request import SIGNATURE_HEADERS, Headers
 from aauth_core.resource import RESOURCE_TOKEN_PATH
 from aauth_core.resource.contract import Step, missing_challenge_headers
+from aauth_core.resource.deferred import PENDING_PREFIX
 from aauth_core.service import DOCUMENT_CACHE_CONTROL, DOCUMENT_PATHS, REVOCATION_PATH_11, AAuthService
 from aauth_core.settings import AAuthSettings, SettingsError
 
 from .asgi import read_body, replay_body, view_of
 from .context import SCOPE_KEY, SERVICE_KEY, UNVERIFIED_KEY, AAuthHTTPException, AAuthPreflight, preflight_response
+from .deferred import serve_pending
 from .user import AAuthUser, credentials_for
 
 __all__ = ["AAuthMiddleware", "ErrorHandler", "DOCUMENT_CACHE_CONTROL", "replay_body"]
@@ -159,7 +161,8 @@ class AAuthMiddleware:
                 return
 
         headers = Headers.from_asgi(scope["headers"])
-        if method == "POST" and path in _ENDPOINT_PATHS and await self._endpoint(path, scope, receive, send, headers):
+        if (path in _ENDPOINT_PATHS or path.startswith(PENDING_PREFIX)) and await self._endpoint(
+                method, path, scope, receive, send, headers):
             return
         step, requirement = service.gate(method, path, headers)
         verified: VerifiedRequest | None = None
@@ -254,10 +257,19 @@ class AAuthMiddleware:
         reply = await service.aresource_token(view._replace(body=body))
         await Response(reply.body, status_code=reply.status, headers=dict(reply.headers))(scope, receive, send)
 
-    async def _endpoint(self, path: str, scope: Scope, receive: Receive, send: Send, headers: Headers) -> bool:
-        """The service's own POST endpoints, when this service has them: the resource token
-        endpoint, and aauth-11's revocation endpoint (RS-60, which verifies the revoker itself)."""
+    async def _endpoint(self, method: str, path: str, scope: Scope, receive: Receive, send: Send,
+                        headers: Headers) -> bool:
+        """The service's own endpoints, when this service has them: the resource token
+        endpoint, and aauth-11's revocation endpoint (RS-60) and pending URLs (RS-36), which
+        verify their requests themselves.  ``False``: not ours, route it as usual."""
         service = self.service
+        if path.startswith(PENDING_PREFIX):
+            if service.deferred is None:
+                return False
+            await serve_pending(self.app, service, scope, receive, send, headers, attach=_attach)
+            return True
+        if method != "POST":
+            return False
         if path == RESOURCE_TOKEN_PATH:
             if service.resource is None:
                 return False

@@ -13,7 +13,9 @@ A resource token is minted only after a person or auth token verified on this re
 (RS-30), for the person server that issued it or the resource's own access server (RS-31),
 carrying ``ps``, ``sub``, ``presented_jti``, ``agent_jkt`` and the copied ``mission_s256`` and
 ``tenant`` (RS-32).  It is never minted for a person server whose auth tokens this resource
-would refuse.  Every -11 challenge links the resource's metadata (``Link``, §11.2.5).
+would refuse.  With ``deferred_delivery`` the auth-token rows hold the call and answer 202
+instead (RS-36, :mod:`aauth_core.resource.deferred`).  Every -11 challenge links the
+resource's metadata (``Link``, §11.2.5).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..errors import AAuthError, AuthorizationRequired
 from ..profile.aauth_11 import AAUTH_11
 from ..tokens.mint_11 import MAX_LIFETIME_11, mint_resource_token_11
 from ..wire.requirement import AAuthRequirement, format_requirement
+from .deferred import DeferredCalls
 from .identity import ResourceIdentity
 from .tokens11 import TYP_AUTH, TokenTrust11
 
@@ -48,12 +51,14 @@ class Challenges11:
     """The -11 half of :meth:`Verifier.require`, and the resource tokens it mints."""
 
     def __init__(self, resource: ResourceIdentity | None, trust: TokenTrust11, *, token_lifetime: int,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, deferred: bool = False) -> None:
         self.resource = resource
         self.trust = trust
         self.lifetime = max(1, min(token_lifetime, MAX_LIFETIME_11[AAUTH_11.typ_resource]))
         self.clock = clock
         self.link = metadata_link(resource.id) if resource is not None else None
+        #: RS-36: with the ``deferred_delivery`` setting, auth-token challenges hold the call (202).
+        self.deferred = DeferredCalls(lifetime=self.lifetime, link=self.link, clock=clock) if deferred else None
 
     def with_link(self, exc: AAuthError) -> AAuthError:
         if self.link is not None:
@@ -84,6 +89,10 @@ class Challenges11:
         scopes = requirement.scopes | verified.scope if step_up else requirement.scopes
         token = self.resource_token(verified, " ".join(sorted(scopes)) or None)
         header = format_requirement(AAuthRequirement("auth-token", resource_token=token))
+        if self.deferred is not None and verified.held_request is not None:
+            held = self.deferred.hold(verified.held_request, verified, requirement, header)
+            if held is not None:
+                return held
         if step_up:
             missing = " ".join(sorted(requirement.scopes - verified.scope))
             return self._requirement(header, f"the auth token does not grant: {missing}", "insufficient_scope")

@@ -43,6 +43,7 @@ class Identity(NamedTuple):
     person: tuple[str, str] | None = None
     mission_s256: str | None = None
     tenant: str | None = None
+    held_request: Any = None  # set per request by the verifier, never here
 
     def __repr__(self) -> str:  # never the token
         return f"Identity(agent={self.agent!r}, person={self.person!r})"

@@ -31,7 +31,9 @@ from ..profile.aauth_11 import AAUTH_11
 from ..request import HEADER_TYPES as _HEADER_TYPES
 from ..request import Headers, RequestView
 from ..settings import AAuthSettings, SettingsError, parse_requirement
+from . import endpoints11
 from .contract import PREFLIGHT, SKIP, Gate, HeaderLookup, Step, declared_length, is_cors_preflight
+from .deferred import PENDING_BODY, PENDING_PREFIX, DeferredCalls, Pending
 from .identity import RESOURCE_TOKEN_PATH, ResourceIdentity
 from .observe import Telemetry, log_refusal
 from .revocation import RevocationStore
@@ -39,7 +41,7 @@ from .revocation_endpoint import REVOCATION_PATH_11, RevocationEndpoint
 from .verifier import Verifier
 
 __all__ = ["AAuthService", "DOCUMENT_CACHE_CONTROL", "DOCUMENT_PATHS", "ErrorResponse", "Gate", "JWKS_PATH",
-           "METADATA_PATH", "METADATA_PATH_11", "REVOCATION_PATH_11",
+           "METADATA_PATH", "METADATA_PATH_11", "PENDING_PREFIX", "REVOCATION_PATH_11",
            "PREFLIGHT_REPLY", "RESOURCE_TOKEN_PATH", "Reply", "Step"]
 
 log = logging.getLogger("aauth.core")
@@ -143,7 +145,10 @@ class AAuthService:
                 max_future=settings.created_max_future, clock=clock, remember=self.verifier._remember)
         self._exempt_exact = frozenset(settings.exempt_paths) | (
             {REVOCATION_PATH_11} if self.revocation is not None else set())
-        self._exempt_prefixes = tuple(p for p in settings.exempt_paths if p.endswith("/"))
+        #: aauth-11 deferred delivery (RS-36): the held calls, polled under ``PENDING_PREFIX``.
+        self.deferred: DeferredCalls | None = self.verifier._c11.deferred if self.verifier._c11 else None
+        self._exempt_prefixes = tuple(p for p in settings.exempt_paths if p.endswith("/")) + (
+            (PENDING_PREFIX,) if self.deferred is not None else ())
         #: The configured ``@authority`` (``None``: taken from the request's Host, A8).  Adapters
         #: skip working out the server's own host name when this is set.
         self.canonical_authority: str | None = settings.canonical_authority
@@ -285,14 +290,17 @@ class AAuthService:
     def log_refusal(self, error: AAuthError, method: str, path: str, headers: HeaderLookup | None = None) -> None:
         """Every adapter calls this once per refusal: one INFO line on ``aauth`` (code, description,
         scheme, claimed caller, path; never a token, signature or body) and, with telemetry, the
-        refusal counter."""
-        log_refusal(error, method, path, headers, self.telemetry)
+        refusal counter.  A held call (202) is not a refusal."""
+        if error.status_code != 202:
+            log_refusal(error, method, path, headers, self.telemetry)
 
     def error_response(self, error: AAuthError) -> ErrorResponse:
         """The error body of the profile the request was verified under (``error.profile``;
         January: JSON ``{"error", "error_description"}``, A9; aauth-11: problem+json) plus the
         error's headers (``Agent-Auth``, or ``Signature-Error`` / ``AAuth-Requirement``)."""
         profile = self.profile if error.profile == self.profile.name else PROFILES.get(error.profile, self.profile)
+        if error.status_code == 202:  # a held call (deferred delivery): not a refusal
+            return ErrorResponse(202, {"Content-Type": "application/json", **error.headers}, PENDING_BODY, error)
         headers = {"Content-Type": profile.error_content_type, **error.headers}
         if error.status_code in (401, 403):
             headers.setdefault("Cache-Control", "no-store")
@@ -349,26 +357,22 @@ class AAuthService:
         return Reply(200, {"Content-Type": "application/json", "Cache-Control": "no-store"},
                      json.dumps(answer).encode())
 
+    # aauth-11's own endpoints (resource/endpoints11.py): the adapters route them here.
+
     def revoke(self, view: RequestView) -> Reply | ErrorResponse:
         """``POST /aauth/revoke`` (aauth-11, RS-60): an empty 200 once recorded."""
-        try:
-            if self.revocation is None:
-                raise AAuthError("this resource has no revocation endpoint", code="not_found", status_code=404)
-            self.revocation.handle(view)
-        except AAuthError as exc:
-            self.log_refusal(exc, view.method, view.path, view.headers)
-            return self.error_response(exc)
-        return _REVOKED
+        return endpoints11.revoke(self, view)
 
     async def arevoke(self, view: RequestView) -> Reply | ErrorResponse:
-        try:
-            if self.revocation is None:
-                raise AAuthError("this resource has no revocation endpoint", code="not_found", status_code=404)
-            await self.revocation.ahandle(view)
-        except AAuthError as exc:
-            self.log_refusal(exc, view.method, view.path, view.headers)
-            return self.error_response(exc)
-        return _REVOKED
+        return await endpoints11.arevoke(self, view)
+
+    def poll(self, view: RequestView) -> Pending | ErrorResponse:
+        """``GET /aauth/pending/<id>`` (aauth-11 deferred delivery, RS-36): an answer to send,
+        or a held call to :class:`Run` through the app (then :meth:`DeferredCalls.complete`)."""
+        return endpoints11.poll(self, view)
+
+    async def apoll(self, view: RequestView) -> Pending | ErrorResponse:
+        return await endpoints11.apoll(self, view)
 
     def document(self, path: str) -> bytes | None:
         """The body for a metadata or JWKS route, or ``None`` for any other path (and for the
@@ -391,7 +395,6 @@ class AAuthService:
 
 
 _IDENTITY = Requirement("identity")
-_REVOKED = Reply(200, {"Cache-Control": "no-store"}, b"")
 _NO_HEADERS: Mapping[str, str] = {}
 
 #: The answer to a CORS preflight at a protected route: no body, nothing cached, the view never ran.

@@ -138,7 +138,7 @@ class Verifier:
         verifier = Verifier11(tokens, max_age=s.created_max_age, max_future=s.created_max_future,
                               extra=tuple(s.additional_signature_components))
         return verifier, Challenges11(self.resource, trust, token_lifetime=s.resource_token_lifetime,
-                                      clock=self.clock)
+                                      clock=self.clock, deferred=s.deferred_delivery)
 
     # ------------------------------------------------------------------ public API
 
@@ -386,7 +386,10 @@ class Verifier:
         except AAuthError as exc:
             exc = as_11(exc)
             raise (exc if self._c11 is None else self._c11.with_link(exc)) from None
-        return prepared.outcome(key, identity)
+        verified = prepared.outcome(key, identity)
+        if identity.person is not None and self._c11 is not None and self._c11.deferred is not None:
+            return verified._replace(held_request=view)  # it may be held (deferred delivery, RS-36)
+        return verified
 
     def _x509_flow(self, params: Any) -> Generator[Call[Any], Any, tuple[PublicKey, Identity]]:
         from ..x509chain import x509_identity  # x509 is rare; keep its imports off the hot path
