@@ -15,8 +15,9 @@ URL with signed GETs:
 * again with the same token: the kept answer (the call never runs twice); with another
   token, or once the token expired: 410 ``expired``.
 
-Held calls live in the process, bounded (full: the resource answers the ordinary 401
-challenge instead, never drops a held call); with several workers the poll must reach the
+Held calls live in the process, bounded in number and in bytes (held bodies and kept answers
+together; full: the resource answers the ordinary 401 challenge instead, never drops a held
+call); with several workers the poll must reach the
 worker that holds it (sticky routing) or it gets 404.  This module is the bookkeeping; each
 adapter does the rewrite.
 """
@@ -97,12 +98,14 @@ class DeferredCalls:
     """Held calls of one resource, by pending id."""
 
     def __init__(self, *, lifetime: int, link: str | None, clock: Callable[[], float] = time.time,
-                 max_held: int = 10_000) -> None:
+                 max_held: int = 10_000, max_bytes: int = 32 * 1024 * 1024) -> None:
         self.lifetime = lifetime
         self.link = link
         self.clock = clock
         self.max_held = max_held
+        self.max_bytes = max_bytes  # held bodies and kept answers together: memory is bounded
         self._held: dict[str, _Held] = {}
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def hold(self, request: RequestView, verified: VerifiedRequest, requirement: Requirement,
@@ -116,12 +119,14 @@ class DeferredCalls:
                    _REQUIREMENT: requirement_header, **({"Link": self.link} if self.link else {})}
         held = _Held(snapshot(request), verified.person, verified.key_thumbprint, requirement, headers,
                      now + self.lifetime)
+        size = _size(held.request)
         with self._lock:
-            if len(self._held) >= self.max_held:
+            if len(self._held) >= self.max_held or self._bytes + size > self.max_bytes:
                 self._purge(now)
-                if len(self._held) >= self.max_held:
+                if len(self._held) >= self.max_held or self._bytes + size > self.max_bytes:
                     return None
             self._held[pending_id] = held
+            self._bytes += size
         return deferred_challenge(headers)
 
     def poll(self, pending_id: str, verified: VerifiedRequest) -> Pending:
@@ -139,7 +144,7 @@ class DeferredCalls:
             if held.running:
                 return Reply11(202, dict(held.headers), PENDING_BODY)
             if now >= held.until:
-                del self._held[pending_id]
+                self._forget(pending_id)
                 return _problem(410, "expired", "the held call expired; call the resource again")
             if jti is None or verified.person != held.person or not verified.satisfies(held.requirement):
                 return Reply11(202, dict(held.headers), PENDING_BODY)
@@ -156,6 +161,7 @@ class DeferredCalls:
                 held.result, held.running = result, False
                 held.result_jti = str(run.context.claims.get("jti"))
                 held.result_until = float(exp) if isinstance(exp, int | float) else self.clock()
+                self._bytes += len(body)  # kept for replay: counted until forgotten
         return result
 
     def abandon(self, run: Run) -> None:
@@ -171,7 +177,16 @@ class DeferredCalls:
     def _purge(self, now: float) -> None:
         for key in [k for k, h in self._held.items()
                     if (h.result is None and now >= h.until) or (h.result is not None and now >= h.result_until)]:
-            del self._held[key]
+            self._forget(key)
+
+    def _forget(self, pending_id: str) -> None:
+        held = self._held.pop(pending_id)
+        self._bytes -= _size(held.request) + (len(held.result.body) if held.result is not None else 0)
+
+
+def _size(request: RequestView) -> int:
+    """What a held call costs: its body and its header values (tokens included)."""
+    return len(request.body or b"") + sum(len(v) for n in request.headers for v in request.headers.get_all(n))
 
 
 def snapshot(view: RequestView) -> RequestView:

@@ -15,7 +15,7 @@ from aauth_core.keys import SigningKey
 from aauth_core.settings import AAuthSettings
 from aauth_core.wire.requirement import parse_requirement
 
-from ..conftest import RESOURCE, World
+from ..conftest import NOW, RESOURCE, World
 from .mint import PS, agent_token, sign11
 from .test_person_auth_11 import auth_token, person_token
 
@@ -212,3 +212,24 @@ def test_pending_urls_refuse_the_unsigned_the_unknown_and_the_expired(world: Wor
     world.clock.advance(300)  # the resource token's lifetime: the held call is forgotten
     status, _, body = agent("GET", location, auth_token(ps_key, agent_key, now=world.clock()))
     assert status == 410 and json.loads(body)["error"] == "expired" and RAN == []
+
+
+def test_when_the_held_calls_are_full_the_ordinary_401_is_sent(world: World, ps_key: SigningKey,
+                                                               agent_key: SigningKey) -> None:
+    """Memory is bounded in bytes and in number: a call that does not fit is challenged with 401,
+    never held half-way or dropped later."""
+    from .test_person_auth_11 import service
+    from .test_resource_11 import URL
+    from .test_resource_11 import send as service_send
+
+    svc = service(world, deferred_delivery=True)
+    assert svc.deferred is not None
+    status, headers, body, _ = service_send(svc, sign11("GET", URL, agent_key, person_token(ps_key, agent_key)),
+                                            level="authorization:data.read")
+    assert status == 202 and body == {"status": "pending"} and len(svc.deferred) == 1
+    svc.deferred.max_bytes = 10
+    world.clock.advance(1)
+    status, headers, body, _ = service_send(svc, sign11("GET", URL, agent_key, person_token(ps_key, agent_key),
+                                                        created=NOW + 1), level="authorization:data.read")
+    assert status == 401 and parse_requirement(headers["AAuth-Requirement"]).requirement == "auth-token"
+    assert len(svc.deferred) == 1
