@@ -13,32 +13,25 @@ for the signature, problem+json ``invalid_request`` (400), ``unsupported_iss`` (
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Generator
 from typing import Any
 
 from ..discovery import Discovery
-from ..effects import Call, arun, call, run
-from ..errors import AAuthError, SignatureError
-from ..headers import parse_signature, parse_signature_input
-from ..httpsig import verify_signature
-from ..profile.aauth_11 import AAUTH_11
-from ..profile.identifiers import is_server_identifier
+from ..effects import Call, arun, run
+from ..errors import AAuthError
 from ..request import RequestView
 from ..tokens.claims import is_numeric_date
-from ..wire.content_digest import check_request_digest
-from ..wire.coverage import check_covers, check_created, required_components_11
-from ..wire.signature_key import parse_signature_key_member
-from .profile11 import NAME, as_11
+from ..wire.coverage import required_components_11
+from .profile11 import NAME
 from .revocation import RevocationListFull, RevocationStore
+from .server_request11 import server_signer_flow
 from .tokens11 import DWK_ACCESS, DWK_PERSON, TokenTrust11
 
 __all__ = ["REVOCATION_PATH_11", "RevocationEndpoint"]
 
 #: Where the endpoint lives (advertised as ``revocation_endpoint`` in ``aauth-resource.json``).
 REVOCATION_PATH_11 = "/aauth/revoke"
-_HEADERS = (AAUTH_11.signature_header, AAUTH_11.signature_input_header, AAUTH_11.signature_key_header)
 _REQUIRED = required_components_11(body=True)
 _MAX_JTI = 512
 
@@ -79,36 +72,10 @@ class RevocationEndpoint:
 
     def _signer_flow(self, view: RequestView) -> Generator[Call[Any], Any, str]:
         """-11 §11.3.4 for a server signing as itself (``jwks_uri``), body covered."""
-        try:
-            h = view.headers
-            signature_text, input_text, key_text = (h.get(name or "") for name in _HEADERS)
-            if key_text is None or input_text is None or signature_text is None:
-                raise SignatureError("missing signature header(s)", code="missing_signature")
-            params = parse_signature_input(input_text)
-            sigkey = parse_signature_key_member(key_text, params.label, schemes=AAUTH_11.server_schemes,
-                                                jwk_algs=AAUTH_11.jwk_algs)
-            if params.alg is not None:  # never relied on (-11 §11.3.3.2)
-                params = dataclasses.replace(params, alg=None, serialized=params.serialize())
-            label, signature = parse_signature(signature_text)
-            if label != params.label:
-                raise SignatureError("Signature and Signature-Input labels differ", code="label_mismatch")
-            try:
-                check_covers(params, _REQUIRED)
-            except SignatureError as exc:
-                raise as_11(exc, _REQUIRED) from None
-            check_created(params, self.clock(), self.max_age, self.max_future)
-            check_request_digest(view)
-            signer, dwk = sigkey.id or "", sigkey.well_known
-            if dwk not in (DWK_PERSON, DWK_ACCESS) or not is_server_identifier(
-                    signer, allow_loopback_http=self.trust.loopback):
-                raise SignatureError("only a person server or an access server revokes tokens here",
-                                     code="unsupported_scheme")
-            key = yield from call(self.discovery.key_for, self.discovery.akey_for, signer, dwk, sigkey.kid or "")
-            verify_signature(view, params, signature, key, base="rfc9421")
-            yield from self.remember(params, signature, key)
-        except AAuthError as exc:
-            raise as_11(exc) from None
-        return signer
+        signer = yield from server_signer_flow(
+            view, self.discovery, dwks=(DWK_PERSON, DWK_ACCESS), required=_REQUIRED, now=self.clock(),
+            max_age=self.max_age, max_future=self.max_future, loopback=self.trust.loopback, remember=self.remember)
+        return signer.issuer
 
     def _admit(self, view: RequestView, signer: str) -> tuple[str, str, float]:
         """The verified revoker may revoke here; the body names what."""

@@ -80,7 +80,9 @@ class TokenTimes(NamedTuple):
         return cls(claims["exp"], claims.get("nbf"), claims.get("iat"))
 
     def check(self, now: float, leeway: int) -> None:
-        if now > self.exp + leeway:
+        # RFC 7519 §4.1.4: the current time MUST be before exp (here, exp + leeway): at exp
+        # itself the token is expired, as -11 §11.5.2 says too (exp > now, no skew).
+        if now >= self.exp + leeway:
             raise token_error("token_expired", "token has expired")
         if self.nbf is not None and now + leeway < self.nbf:
             raise token_error("token_not_yet_valid", "token is not valid yet ('nbf' is in the future)")

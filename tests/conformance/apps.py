@@ -7,11 +7,15 @@ mixin, and DRF permissions.  Path rules and exempt paths come from the same
 settings in all of them.  ``handler=True`` installs a custom error handler
 ``(request, error) -> response`` that answers ``{"handled": code}`` and sets no
 headers of its own.
+
+Every builder serves :data:`~.routes.ROUTES` under :data:`~.routes.SETTINGS` unless given
+``routes`` / ``settings`` (the aauth-11 table, test_contract_11.py, adds a ``person`` route
+and the -11 settings); a route that ran answers what it saw: ``agent`` and ``token_type``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,7 +25,7 @@ from aauth_core.errors import AAuthError
 from aauth_core.settings import AAuthSettings
 
 from ..conftest import RESOURCE, World
-from .routes import DECORATED, METHODS, ROUTES, SETTINGS
+from .routes import METHODS, ROUTES, SETTINGS, Route
 
 # (status, lower-case headers, body, the route's own code ran)
 Result = tuple[int, dict[str, str], bytes, bool]
@@ -31,15 +35,20 @@ Send = Callable[[str, str, dict[str, str]], Result]
 @dataclass(frozen=True)
 class Variant:
     name: str
-    build: Callable[[World, bool], Send]
+    build: Callable[..., Send]  # (world, handler, *, routes=ROUTES, settings=SETTINGS) -> Send
     handler: bool = False
+
+
+def _values(settings: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return SETTINGS if settings is None else settings  # read per call: a test may patch SETTINGS
 
 
 # ----------------------------------------------------------------------------- Starlette / FastAPI
 
 
 def _starlette(world: World, handler: bool, *, wrapped: bool = False, fastapi: bool = False,
-               other_auth: Any = None) -> Send:
+               other_auth: Any = None, routes: Sequence[Route] = ROUTES,
+               settings: Mapping[str, Any] | None = None) -> Send:
     from fastapi import Depends, FastAPI
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
@@ -50,12 +59,12 @@ def _starlette(world: World, handler: bool, *, wrapped: bool = False, fastapi: b
     from aauth_starlette import AAuthMiddleware, RequireAAuth, aauth_required, get_aauth
 
     calls: list[str] = []
-    settings = AAuthSettings(**SETTINGS)
+    resolved = AAuthSettings(**_values(settings))
 
     def render(request: Request, error: AAuthError) -> Response:
         return JSONResponse({"handled": error.code}, status_code=error.status_code)
 
-    options: dict[str, Any] = dict(keys=[world.resource.key], discovery=world.discovery(settings),
+    options: dict[str, Any] = dict(keys=[world.resource.key], discovery=world.discovery(resolved),
                                    clock=world.clock, error_handler=render if handler else None)
     if other_auth is not None:
         options["other_auth"] = other_auth
@@ -72,26 +81,27 @@ def _starlette(world: World, handler: bool, *, wrapped: bool = False, fastapi: b
             calls.append(path)
             ctx = get_aauth(request)
             user = request.user.display_name if request.user.is_authenticated and ctx is None else None
-            return JSONResponse({"ran": path, "agent": ctx.agent if ctx else None, "user": user})
+            return JSONResponse({"ran": path, "agent": ctx.agent if ctx else None, "user": user,
+                                 "token_type": ctx.token_type if ctx else None})
 
         return endpoint
 
     if fastapi:
-        app: Any = FastAPI(middleware=[Middleware(AAuthMiddleware, settings=settings, **options)])
-        for route in ROUTES:
+        app: Any = FastAPI(middleware=[Middleware(AAuthMiddleware, settings=resolved, **options)])
+        for route in routes:
             deps = [Depends(RequireAAuth(route.decorator))] if route.decorator else []
             app.add_api_route(route.path, endpoint_for(route.path), methods=list(METHODS), dependencies=deps)
     else:
-        routes = []
-        for route in ROUTES:
+        served = []
+        for route in routes:
             endpoint = endpoint_for(route.path)
             if route.decorator:
                 endpoint = aauth_required(route.decorator)(endpoint)
-            routes.append(Route(route.path, endpoint, methods=list(METHODS)))
+            served.append(Route(route.path, endpoint, methods=list(METHODS)))
         if wrapped:
-            app = AAuthMiddleware(Starlette(routes=routes), settings=settings, **options)
+            app = AAuthMiddleware(Starlette(routes=served), settings=resolved, **options)
         else:
-            app = Starlette(routes=routes, middleware=[Middleware(AAuthMiddleware, settings=settings, **options)])
+            app = Starlette(routes=served, middleware=[Middleware(AAuthMiddleware, settings=resolved, **options)])
     client = TestClient(app, base_url=RESOURCE, raise_server_exceptions=False)
 
     def send(method: str, path: str, headers: dict[str, str]) -> Result:
@@ -105,15 +115,16 @@ def _starlette(world: World, handler: bool, *, wrapped: bool = False, fastapi: b
 # ----------------------------------------------------------------------------- Flask
 
 
-def _flask(world: World, handler: bool, *, blueprints: bool = False) -> Send:
+def _flask(world: World, handler: bool, *, blueprints: bool = False, routes: Sequence[Route] = ROUTES,
+           settings: Mapping[str, Any] | None = None) -> Send:
     from flask import Blueprint, Flask, jsonify
     from flask import Request as FlaskRequest
 
-    from aauth_flask import AAuth, aauth_required, current_aauth
+    from aauth_flask import AAuth, aauth_required, get_current_aauth
 
     calls: list[str] = []
     app = Flask("conformance")
-    app.config.update({f"AAUTH_{k.upper()}": v for k, v in SETTINGS.items()})
+    app.config.update({f"AAUTH_{k.upper()}": v for k, v in _values(settings).items()})
 
     def render(request: FlaskRequest, error: AAuthError) -> Any:
         return {"handled": error.code}, error.status_code
@@ -124,11 +135,12 @@ def _flask(world: World, handler: bool, *, blueprints: bool = False) -> Send:
     def view_for(path: str) -> Callable[[], Any]:
         def view() -> Any:
             calls.append(path)
-            return jsonify(ran=path, agent=current_aauth.agent if current_aauth else None)
+            ctx = get_current_aauth()
+            return jsonify(ran=path, agent=ctx.agent if ctx else None, token_type=ctx.token_type if ctx else None)
 
         return view
 
-    for route in ROUTES:
+    for route in routes:
         view = view_for(route.path)
         if route.decorator and blueprints:
             bp = Blueprint(f"bp{len(calls)}{route.path.replace('/', '_')}", __name__)
@@ -151,7 +163,8 @@ def _flask(world: World, handler: bool, *, blueprints: bool = False) -> Send:
 # ----------------------------------------------------------------------------- Django
 
 
-def _django(world: World, handler: bool, *, style: str, is_async: bool = False) -> Send:
+def _django(world: World, handler: bool, *, style: str, is_async: bool = False, routes: Sequence[Route] = ROUTES,
+            settings: Mapping[str, Any] | None = None) -> Send:
     from asgiref.sync import async_to_sync
     from django.http import HttpRequest, HttpResponse, JsonResponse
     from django.test import Client
@@ -169,7 +182,8 @@ def _django(world: World, handler: bool, *, style: str, is_async: bool = False) 
     def record(route_path: str, request: HttpRequest) -> HttpResponse:
         calls.append(route_path)
         ctx = getattr(request, "aauth", None)
-        return JsonResponse({"ran": route_path, "agent": ctx.agent if ctx else None})
+        return JsonResponse({"ran": route_path, "agent": ctx.agent if ctx else None,
+                             "token_type": ctx.token_type if ctx else None})
 
     def function_view(route_path: str, spec: str | None) -> Any:
         if is_async:
@@ -210,12 +224,12 @@ def _django(world: World, handler: bool, *, style: str, is_async: bool = False) 
     build = {"function": function_view, "class": class_view, "drf": drf_view}[style]
 
     class URLConf:
-        urlpatterns: ClassVar[list[Any]] = [path(r.path.lstrip("/"), build(r.path, DECORATED.get(r.path))) for r in ROUTES]
+        urlpatterns: ClassVar[list[Any]] = [path(r.path.lstrip("/"), build(r.path, r.decorator)) for r in routes]
 
     def render(request: HttpRequest, error: AAuthError) -> HttpResponse:
         return JsonResponse({"handled": error.code}, status=error.status_code)
 
-    aauth = {k.upper(): v for k, v in SETTINGS.items()}
+    aauth = {k.upper(): v for k, v in _values(settings).items()}
 
     def send(method: str, route_path: str, headers: dict[str, str]) -> Result:
         before = len(calls)
@@ -246,19 +260,19 @@ def _django(world: World, handler: bool, *, style: str, is_async: bool = False) 
 
 
 VARIANTS = [
-    Variant("starlette", lambda w, h: _starlette(w, h)),
-    Variant("starlette-wrapped", lambda w, h: _starlette(w, h, wrapped=True)),
-    Variant("fastapi-depends", lambda w, h: _starlette(w, h, fastapi=True)),
-    Variant("flask-decorator", lambda w, h: _flask(w, h)),
-    Variant("flask-blueprint", lambda w, h: _flask(w, h, blueprints=True)),
-    Variant("django-wsgi-decorator", lambda w, h: _django(w, h, style="function")),
-    Variant("django-asgi-decorator", lambda w, h: _django(w, h, style="function", is_async=True)),
-    Variant("django-wsgi-mixin", lambda w, h: _django(w, h, style="class")),
-    Variant("django-asgi-mixin", lambda w, h: _django(w, h, style="class", is_async=True)),
-    Variant("django-wsgi-drf", lambda w, h: _django(w, h, style="drf")),
-    Variant("starlette+handler", lambda w, h: _starlette(w, h), handler=True),
-    Variant("fastapi+handler", lambda w, h: _starlette(w, h, fastapi=True), handler=True),
-    Variant("flask+handler", lambda w, h: _flask(w, h), handler=True),
-    Variant("django-wsgi+handler", lambda w, h: _django(w, h, style="function"), handler=True),
-    Variant("django-drf+handler", lambda w, h: _django(w, h, style="drf"), handler=True),
+    Variant("starlette", lambda w, h, **kw: _starlette(w, h, **kw)),
+    Variant("starlette-wrapped", lambda w, h, **kw: _starlette(w, h, wrapped=True, **kw)),
+    Variant("fastapi-depends", lambda w, h, **kw: _starlette(w, h, fastapi=True, **kw)),
+    Variant("flask-decorator", lambda w, h, **kw: _flask(w, h, **kw)),
+    Variant("flask-blueprint", lambda w, h, **kw: _flask(w, h, blueprints=True, **kw)),
+    Variant("django-wsgi-decorator", lambda w, h, **kw: _django(w, h, style="function", **kw)),
+    Variant("django-asgi-decorator", lambda w, h, **kw: _django(w, h, style="function", is_async=True, **kw)),
+    Variant("django-wsgi-mixin", lambda w, h, **kw: _django(w, h, style="class", **kw)),
+    Variant("django-asgi-mixin", lambda w, h, **kw: _django(w, h, style="class", is_async=True, **kw)),
+    Variant("django-wsgi-drf", lambda w, h, **kw: _django(w, h, style="drf", **kw)),
+    Variant("starlette+handler", lambda w, h, **kw: _starlette(w, h, **kw), handler=True),
+    Variant("fastapi+handler", lambda w, h, **kw: _starlette(w, h, fastapi=True, **kw), handler=True),
+    Variant("flask+handler", lambda w, h, **kw: _flask(w, h, **kw), handler=True),
+    Variant("django-wsgi+handler", lambda w, h, **kw: _django(w, h, style="function", **kw), handler=True),
+    Variant("django-drf+handler", lambda w, h, **kw: _django(w, h, style="drf", **kw), handler=True),
 ]

@@ -10,6 +10,7 @@ scheme is not even asked); on an exempt path nothing is asked.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, SimpleUser
@@ -39,7 +40,7 @@ class TokenBackend(AuthenticationBackend):
         return AuthCredentials(["authenticated"]), SimpleUser("oauth-user")
 
 
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     "starlette": {},
     "starlette-wrapped": {"wrapped": True},
     "fastapi-depends": {"fastapi": True},

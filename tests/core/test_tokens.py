@@ -532,9 +532,11 @@ def test_es256_accepted_when_enabled() -> None:
 
 @pytest.mark.parametrize(
     ("now", "ok"),
-    [(NOW + 3600 + LEEWAY, True), (NOW + 3600 + LEEWAY + 1, False), (NOW + 3600 + LEEWAY + 0.5, False)],
+    [(NOW + 3600 + LEEWAY - 1, True), (NOW + 3600 + LEEWAY - 0.5, True), (NOW + 3600 + LEEWAY, False),
+     (NOW + 3600 + LEEWAY + 0.5, False)],
 )
 def test_exp_leeway_edge(now: float, ok: bool) -> None:
+    """RFC 7519 §4.1.4: valid only *before* ``exp`` (+ leeway); at ``exp + leeway`` it has expired."""
     token = auth_token()
     if ok:
         validate_auth(token, now=now)
@@ -762,10 +764,10 @@ def test_expired_cached_token_is_still_rejected(count_verifications: list[str]) 
     exp = NOW + 3600
     validate_auth(token, cache=cache, now=exp)  # still cached at exp
     assert cache.hits == 1
-    validate_auth(token, cache=cache, now=exp + LEEWAY)  # past exp: entry gone, re-verified, within leeway
+    validate_auth(token, cache=cache, now=exp + LEEWAY - 1)  # past exp: entry gone, re-verified, within leeway
     assert len(count_verifications) == 2 and len(cache) == 0
     with pytest.raises(TokenError) as exc:
-        validate_auth(token, cache=cache, now=exp + LEEWAY + 1)
+        validate_auth(token, cache=cache, now=exp + LEEWAY)  # RFC 7519: valid only before exp + leeway
     assert exc.value.code == "token_expired"
 
 

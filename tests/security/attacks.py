@@ -10,11 +10,12 @@ the resource, a token exchange or ``request_type=auth`` form at the auth server.
 
 Every attack states its expected ``(status, error code)`` per target.  The runners
 (test_resource_attacks.py, test_authserver_attacks.py) also assert: never a 500,
-a ``{"error", "error_description"}`` JSON body (for an aauth-11 row, one with
-``signature_error``: that ``Signature-Error`` code and a problem+json body), no traceback or token text in it,
+a ``{"error", "error_description"}`` JSON body (for an aauth-11 row: problem+json, with the
+``Signature-Error`` code of ``signature_error``), no traceback or token text in it,
 the handler never ran / nothing was issued or stored, and for ``forbidden`` hosts
 that the network never saw a request to them.  docs/security.md lists the same
-table (test_docs.py keeps the two in step).
+table (test_docs.py keeps the two in step).  The table's types are :mod:`.table`; the
+aauth-11 rows :mod:`.attacks_11`.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlencode
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -33,175 +33,20 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from aauth_core import dialect
 from aauth_core.authserver import AllowAll, RequireConsent, ScopeLimits, User
 from aauth_core.httpsig import component_value
-from aauth_core.keys import SigningKey, b64url_encode
+from aauth_core.keys import SigningKey
 from aauth_core.request import RequestView
-from aauth_core.tokens import mint_agent_token, mint_auth_token, mint_resource_token
+from aauth_core.tokens import mint_agent_token, mint_resource_token
 
-from ..conftest import AGENT, ISSUER, NOW, OTHER_ISSUER, RESOURCE, signed_request
-from ..profile11.mint import AP, agent_claims, agent_token, cnf_jwk, mint, publish_ap, sign11
-from .conftest import DOWNSTREAM, OTHER_AGENT, AttackWorld, huge_document, redirect_to, slow_document
+from ..conftest import AGENT, ISSUER, NOW, OTHER_ISSUER, RESOURCE
+from .attacks_11 import ATTACKS_11
+from .conftest import DOWNSTREAM, OTHER_AGENT, huge_document, redirect_to, slow_document
+from .table import AS, BOTH, REDIRECT, RES, Attack, Ctx, Outcome, Req, Target, auth_server, b64, both, forge, res
 
-__all__ = ["ATTACKS", "Attack", "Ctx", "Req", "Target"]
+__all__ = ["ATTACKS", "AS", "BOTH", "RES", "Attack", "Ctx", "Req", "Target", "forge", "resign"]
 
-Target = Literal["resource", "authserver"]
-BOTH: tuple[Target, ...] = ("resource", "authserver")
-RES: tuple[Target, ...] = ("resource",)
-AS: tuple[Target, ...] = ("authserver",)
-
-REDIRECT = "https://agent.example/callback"
-FORM_TYPE = dialect.FORM_CONTENT_TYPE
 ATTACKER = "https://attacker.example"
 EVIL_AGENT = "https://evil-agent.example"
 METADATA_IP = "169.254.169.254"
-
-
-# ----------------------------------------------------------------------------- requests
-
-
-@dataclass
-class Req:
-    """One HTTP request; headers as a list so a field can be sent twice."""
-
-    method: str
-    path: str
-    headers: list[tuple[str, str]]
-    body: bytes | None = None
-
-    def get(self, name: str) -> str | None:
-        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
-
-    def set(self, name: str, value: str) -> Req:
-        """A copy with ``name`` replaced (or added)."""
-        kept = [(k, v) for k, v in self.headers if k.lower() != name.lower()]
-        return Req(self.method, self.path, [*kept, (name, value)], self.body)
-
-    def add(self, name: str, value: str) -> Req:
-        """A copy with one more ``name`` field (a repeated header)."""
-        return Req(self.method, self.path, [*self.headers, (name, value)], self.body)
-
-    def combined(self) -> dict[str, str]:
-        """Repeated fields joined with ", ", as a WSGI server or Django's ASGI handler does."""
-        out: dict[str, str] = {}
-        for k, v in self.headers:
-            out[k] = f"{out[k]}, {v}" if k in out else v
-        return out
-
-
-@dataclass
-class Ctx:
-    """What an attack is built from: the World, the target, and (at the auth server) its env."""
-
-    world: AttackWorld
-    target: Target
-    env: Any = None  # tests.authserver.conftest.AS when target == "authserver"
-    _created: int = NOW
-
-    @property
-    def base(self) -> str:
-        return RESOURCE if self.target == "resource" else ISSUER
-
-    @property
-    def issuer_key(self) -> SigningKey:
-        """The key of the auth server whose tokens this target trusts."""
-        w = self.world
-        return (w.issuer if self.target == "resource" else w.upstream).key  # type: ignore[union-attr]
-
-    @property
-    def issuer_id(self) -> str:
-        w = self.world
-        return (w.issuer if self.target == "resource" else w.upstream).id  # type: ignore[union-attr]
-
-    @property
-    def presenter(self) -> SigningKey:
-        """Who presents a token: the agent at the resource, the intermediary (RESOURCE) in an exchange."""
-        return self.world.agent.key if self.target == "resource" else self.world.resource.key
-
-    def created(self) -> int:
-        """A fresh ``created`` for every legitimate request (so only deliberate repeats are replays)."""
-        self._created += 1
-        return self._created
-
-    # ------------------------------------------------------------------ building requests
-
-    def sign(self, *, key: SigningKey | None = None, scheme: str = "jwks", params: Mapping[str, str] | None = None,
-             created: int | None = None, label: str = "sig1", base: str = "rfc9421", body: bytes | None = None,
-             path: str | None = None, form: Mapping[str, str] | None = None, origin: str | None = None) -> Req:
-        """A correctly signed request to this target.
-
-        Resource: ``GET /data`` (``POST /upload`` with a body).  Auth server: ``POST
-        /agent/token`` with ``form`` (default: an agent-is-resource ``auth`` request).
-        """
-        headers: dict[str, str] = {}
-        if self.target == "resource":
-            method = "POST" if body is not None else "GET"
-            path = path or ("/upload" if body is not None else "/data")
-            if body is not None:
-                headers["Content-Type"] = "application/json"
-        else:
-            method, path = "POST", path or "/agent/token"
-            if body is None:
-                body = urlencode(dict(form or {"request_type": "auth", "scope": "data.read",
-                                               "redirect_uri": REDIRECT})).encode()
-            headers["Content-Type"] = FORM_TYPE
-        signed, _ = signed_request(method, (origin or self.base) + path, key=key or self.world.agent.key, scheme=scheme,
-                                   params=params, body=body, headers=headers,
-                                   created=self.created() if created is None else created, base=base, label=label)
-        return Req(method, path, list(signed.items()), body)
-
-    def present(self, token: str, *, key: SigningKey | None = None, created: int | None = None) -> Req:
-        """Present ``token`` in Signature-Key: at the resource on ``/data-auth``, at the auth
-        server as the upstream token of an exchange (signed by the intermediary)."""
-        if self.target == "resource":
-            return self.sign(key=key or self.presenter, scheme="jwt", params={"jwt": token}, path="/data-auth",
-                             created=created)
-        form = {"request_type": "exchange", "resource_token": self.downstream_rt()}
-        return self.sign(key=key or self.presenter, scheme="jwt", params={"jwt": token}, form=form, created=created)
-
-    def downstream_rt(self, *, scope: str = "data.read", agent_jkt: str | None = None,
-                      key: SigningKey | None = None, iss: str = DOWNSTREAM) -> str:
-        """The downstream resource's resource token for the intermediary (RESOURCE)."""
-        w = self.world
-        assert w.downstream is not None
-        return mint_resource_token(key or w.downstream.key, iss=iss, aud=ISSUER, agent=RESOURCE,
-                                   agent_jkt=agent_jkt or w.resource.key.thumbprint, now=w.clock(), scope=scope)
-
-    # ------------------------------------------------------------------ tokens
-
-    def claims(self, **changes: Any) -> dict[str, Any]:
-        """The claims of a valid auth token for this target (``None`` drops a claim)."""
-        now = int(self.world.clock())
-        out: dict[str, Any] = {"iss": self.issuer_id, "aud": RESOURCE,
-                               "cnf": {"jwk": self.world.agent.key.public_jwk()}, "scope": "data.read data.write",
-                               "exp": now + 3600, "iat": now, "agent": AGENT}
-        for name, value in changes.items():
-            if value is None:
-                out.pop(name, None)
-            else:
-                out[name] = value
-        return out
-
-    def token(self, *, issuer: SigningKey | None = None, iss: str | None = None, **claims: Any) -> str:
-        """A real auth token (minted by our own code) from this target's trusted issuer."""
-        c = self.claims(**claims)
-        extra = {k: v for k, v in c.items() if k not in ("iss", "aud", "cnf", "scope", "exp", "iat", "agent",
-                                                         "act", "sub")}
-        return mint_auth_token(issuer or self.issuer_key, iss=iss or c["iss"], aud=c["aud"], cnf_jwk=c["cnf"]["jwk"],
-                               now=self.world.clock(), agent=c.get("agent"), scope=c.get("scope"),
-                               act=c.get("act"), sub=c.get("sub"), extra=extra or None)
-
-
-def b64(data: bytes | str) -> str:
-    return b64url_encode(data.encode() if isinstance(data, str) else data)
-
-
-def forge(header: Mapping[str, Any] | str, claims: Mapping[str, Any] | str, key: SigningKey | None, *,
-          signature: bytes | None = None) -> str:
-    """A compact JWS built by hand: any header, any payload, signed by ``key`` (Ed25519) or not at all."""
-    h = b64(header if isinstance(header, str) else json.dumps(header))
-    p = b64(claims if isinstance(claims, str) else json.dumps(claims))
-    if signature is None:
-        signature = key.sign(f"{h}.{p}".encode()) if key is not None else b""
-    return f"{h}.{p}.{b64(signature)}"
 
 
 def _header(ctx: Ctx, **changes: Any) -> dict[str, Any]:
@@ -777,57 +622,6 @@ def _rt_as_auth_token(ctx: Ctx) -> Req:
     return _exchange(ctx, ctx.downstream_rt())
 
 
-# ----------------------------------------------------------------------------- the table
-
-
-Outcome = tuple[int, str]
-
-
-@dataclass(frozen=True)
-class Attack:
-    """One named attack: how to build it, and the refusal each target must give.
-
-    ``status``/``code`` is the outcome at the first of ``targets``; ``as_outcome`` the
-    auth server's when the attack runs against both.  ``settings`` loosen or tighten
-    resource settings (also given to the auth server's verifier); ``as_config``
-    overrides the auth server's config (``policy`` included).  ``forbidden``: hosts
-    the network must never be asked for.  ``max_seconds``: the refusal must be fast.
-    """
-
-    name: str
-    build: Callable[[Ctx], Req | list[Req]]
-    status: int
-    code: str
-    description: str
-    targets: tuple[Target, ...] = RES
-    as_outcome: Outcome | None = None
-    settings: Mapping[str, Any] = field(default_factory=dict)
-    as_config: Mapping[str, Any] = field(default_factory=dict)
-    forbidden: tuple[str, ...] = ()
-    max_seconds: float | None = None
-    signature_error: str | None = None  # aauth-11: the Signature-Error code (problem+json body)
-
-    def outcome(self, target: Target) -> Outcome:
-        if target == self.targets[0]:
-            return self.status, self.code
-        assert self.as_outcome is not None and target == "authserver"
-        return self.as_outcome
-
-
-def both(name: str, build: Callable[[Ctx], Req | list[Req]], resource: Outcome, authserver: Outcome,
-         description: str, **kw: Any) -> Attack:
-    return Attack(name, build, resource[0], resource[1], description, targets=BOTH, as_outcome=authserver, **kw)
-
-
-def res(name: str, build: Callable[[Ctx], Req | list[Req]], outcome: Outcome, description: str, **kw: Any) -> Attack:
-    return Attack(name, build, outcome[0], outcome[1], description, targets=RES, **kw)
-
-
-def auth_server(name: str, build: Callable[[Ctx], Req | list[Req]], outcome: Outcome, description: str,
-                **kw: Any) -> Attack:
-    return Attack(name, build, outcome[0], outcome[1], description, targets=AS, **kw)
-
-
 BAD_TOKEN: Outcome = (401, "invalid_token")  # every upstream-token failure at the auth server
 AS_BAD_REQUEST: Outcome = (401, "invalid_request")  # signature-layer failures at the auth server
 AS_BAD_SIGNATURE: Outcome = (401, "invalid_signature")
@@ -1125,116 +919,6 @@ ATTACKS: list[Attack] = [
 ]
 
 
-# ----------------------------------------------------------------------------- aauth-11, agent-token mode
-
-DUAL = ("aauth-2026-01", "aauth-11")
-ONLY_11 = ("aauth-11",)
-AP2 = "https://ap2.example"
-PATH_11 = "/data-jwks"  # an identity route: a genuine -11 agent is let in here
-
-
-def res11(name: str, build: Callable[[Ctx], Req | list[Req]], code: str, description: str, *,
-          profiles: tuple[str, ...] = DUAL, **kw: Any) -> Attack:
-    """A resource attack under aauth-11: 401, ``Signature-Error: error=<code>``, problem+json."""
-    return res(name, build, (401, code), description, settings={"profiles": profiles}, signature_error=code, **kw)
-
-
-def res11_january(name: str, build: Callable[[Ctx], Req | list[Req]], outcome: Outcome, description: str,
-                  **kw: Any) -> Attack:
-    """A dual-stack resource attack that classification (P2) hands to January: January's refusal."""
-    return res(name, build, outcome, description, settings={"profiles": DUAL}, **kw)
-
-
-def _ap(ctx: Ctx, *, ap: str = AP, kid: str = "ap-key-1", issuer: Any = ...) -> SigningKey:
-    """An -11 agent provider published at ``ap`` (its metadata naming ``issuer``)."""
-    key = SigningKey.generate(kid=kid)
-    publish_ap(ctx.world.network, key, ap=ap, issuer=issuer)
-    return key
-
-
-def _sign11(ctx: Ctx, agent: SigningKey, token: str | None = None, *, signature_key: str | None = None) -> Req:
-    headers = sign11("GET", RESOURCE + PATH_11, agent, token, created=ctx.created(), signature_key=signature_key)
-    return Req("GET", PATH_11, list(headers.items()))
-
-
-def _agent11(typ: str = "aa-agent+jwt", alg: str | None = None, **claims: Any) -> Callable[[Ctx], Req]:
-    """An -11 agent token from the published AP, with ``typ``/``alg``/claims changed, signed for correctly."""
-
-    def build(ctx: Ctx) -> Req:
-        ap, agent = _ap(ctx), SigningKey.generate()
-        return _sign11(ctx, agent, agent_token(ap, agent, typ=typ, alg=alg, **claims))
-
-    return build
-
-
-def _issuer11(issuer: Any) -> Callable[[Ctx], Req]:
-    def build(ctx: Ctx) -> Req:
-        ap, agent = _ap(ctx, issuer=issuer), SigningKey.generate()
-        return _sign11(ctx, agent, agent_token(ap, agent))
-
-    return build
-
-
-def _cnf_alg11(alg: str | None) -> Callable[[Ctx], Req]:
-    def build(ctx: Ctx) -> Req:
-        ap, agent = _ap(ctx), SigningKey.generate()
-        jwk = {k: v for k, v in cnf_jwk(agent).items() if k != "alg"}
-        if alg is not None:
-            jwk["alg"] = alg
-        return _sign11(ctx, agent, agent_token(ap, agent, cnf={"jwk": jwk}))
-
-    return build
-
-
-def _other_ap_kid11(ctx: Ctx) -> Req:
-    # A second, genuine AP's key (its own kid): the token claims iss=AP but names ap2's kid.
-    _ap(ctx)
-    other, agent = _ap(ctx, ap=AP2, kid="ap2-key-1"), SigningKey.generate()
-    return _sign11(ctx, agent, agent_token(other, agent))
-
-
-def _other_ap_same_kid11(ctx: Ctx) -> Req:
-    # Another AP publishes the same kid; its key must not verify a token claiming iss=AP.
-    _ap(ctx)
-    other, agent = _ap(ctx, ap=AP2), SigningKey.generate()
-    return _sign11(ctx, agent, agent_token(other, agent))
-
-
-def _other_ap_iss11(ctx: Ctx) -> Req:
-    # iss names AP2 (genuine, published), the token is signed by AP's key with the same kid.
-    ap = _ap(ctx)
-    _ap(ctx, ap=AP2)
-    agent = SigningKey.generate()
-    return _sign11(ctx, agent, agent_token(ap, agent, iss=AP2))
-
-
-def _january_issuer_key11(ctx: Ctx) -> Req:
-    # The trusted January auth server's key signs an aa-agent+jwt naming it as iss.
-    agent = SigningKey.generate()
-    return _sign11(ctx, agent, mint(ctx.world.issuer.key, agent_claims(agent, iss=ISSUER)))  # type: ignore[union-attr]
-
-
-def _alg_none11(ctx: Ctx) -> Req:
-    agent = SigningKey.generate()
-    _ap(ctx)
-    return _sign11(ctx, agent, forge({"alg": "none", "typ": "aa-agent+jwt", "kid": "ap-key-1"},
-                                     agent_claims(agent), None))
-
-
-def _january_agent_token11(ctx: Ctx) -> Req:
-    # A genuine January agent token (agent.example's key, a delegate in cnf) in an SK-09 header.
-    delegate = SigningKey.generate(kid="delegate-key-1")
-    token = mint_agent_token(ctx.world.agent.key, iss=AGENT, sub="delegate-1", cnf_jwk=delegate.public_jwk(),
-                             now=ctx.world.clock())
-    return _sign11(ctx, delegate, token)
-
-
-def _january_header_aa_token(ctx: Ctx) -> Req:
-    # January's transcript Signature-Key (sig1=(scheme=jwt jwt="...")) carrying an aa-agent+jwt.
-    ap, agent = _ap(ctx), SigningKey.generate()
-    return ctx.sign(key=agent, scheme="jwt", params={"jwt": agent_token(ap, agent)}, path=PATH_11)
-
-
 def _scope_at_resource(ctx: Ctx) -> Req:
     return ctx.sign(key=ctx.presenter, scheme="jwt", params={"jwt": ctx.token(scope="data.read")},
                     path="/data-admin")
@@ -1246,60 +930,5 @@ def _check_table() -> None:
     assert not duplicates, duplicates
 
 
-ATTACKS += [
-    # ------------------------------------------------------------------ aauth-11 agent tokens (issue 14)
-    res11("aa11_typ_person_token", _agent11("aa-person+jwt"), "invalid_jwt",
-          "-11: an `aa-person+jwt` presented as the agent token"),
-    res11("aa11_typ_resource_token", _agent11("aa-resource+jwt"), "invalid_jwt",
-          "-11: an `aa-resource+jwt` presented as the agent token"),
-    res11("aa11_typ_auth_token", _agent11("aa-auth+jwt"), "invalid_jwt",
-          "-11: an `aa-auth+jwt` presented as the agent token"),
-    res11("aa11_typ_unknown_aa", _agent11("aa-admin+jwt"), "invalid_jwt",
-          "-11: an `aa-` typ no profile defines"),
-    res11("aa11_typ_january_agent_token", _january_agent_token11, "invalid_jwt",
-          "-11-only resource: a genuine January `agent+jwt` in an SK-09 header", profiles=ONLY_11),
-    res11("aa11_typ_january_auth_token", lambda c: _sign11(c, c.world.agent.key, c.token(aud=RESOURCE)),
-          "invalid_jwt", "-11-only resource: a genuine January `auth+jwt` in an SK-09 header", profiles=ONLY_11),
-    res11_january("aa11_classified_sk09_january_typ", _agent11("agent+jwt"), (401, "discovery_failed"),
-                  "dual-stack: an SK-09 header whose -11-shaped token says `typ: agent+jwt` (classified January)"),
-    res11("aa11_only_sk09_january_typ", _agent11("agent+jwt"), "invalid_jwt",
-          "-11-only resource: an SK-09 header whose -11-shaped token says `typ: agent+jwt`", profiles=ONLY_11),
-    res11_january("aa11_classified_january_header_aa_token", _january_header_aa_token, (401, "wrong_token_type"),
-                  "dual-stack: January's transcript Signature-Key carrying an `aa-agent+jwt` (classified January)"),
-    res11("aa11_only_january_header_aa_token", _january_header_aa_token, "invalid_signature",
-          "-11-only resource: January's transcript Signature-Key carrying an `aa-agent+jwt`", profiles=ONLY_11),
-    res11("aa11_dwk_person", _agent11(dwk="aauth-person.json"), "invalid_jwt",
-          "-11: `dwk` naming `aauth-person.json`"),
-    res11("aa11_dwk_resource_no_suffix", _agent11(dwk="aauth-resource"), "invalid_jwt",
-          "-11: `dwk` naming `aauth-resource`"),
-    res11("aa11_dwk_with_slash", _agent11(dwk="x/aauth-agent.json"), "invalid_jwt",
-          "-11: `dwk` with a `/` (`x/aauth-agent.json`)"),
-    res11("aa11_dwk_traversal", _agent11(dwk="../aauth-agent.json"), "invalid_jwt",
-          "-11: `dwk` with a path traversal (`../aauth-agent.json`)"),
-    res11("aa11_dwk_missing", _agent11(dwk=None), "invalid_jwt", "-11: no `dwk`"),
-    res11("aa11_issuer_mismatch", _issuer11("https://other.example"), "issuer_mismatch",
-          "-11: the AP's metadata names another `issuer`"),
-    res11("aa11_issuer_trailing_slash", _issuer11(AP + "/"), "issuer_mismatch",
-          "-11: the AP's metadata `issuer` differs by a trailing `/`"),
-    res11("aa11_issuer_missing", _issuer11(None), "issuer_missing", "-11: the AP's metadata has no `issuer`"),
-    res11("aa11_iss_port", _agent11(iss=AP + ":8443"), "invalid_jwt", "-11: `iss` with a port"),
-    res11("aa11_iss_january_issuer", _january_issuer_key11, "invalid_key",
-          "-11: an `aa-agent+jwt` signed by the trusted January auth server, naming it as `iss`"),
-    res11("aa11_jws_alg_eddsa", _agent11(alg="EdDSA"), "invalid_jwt", "-11: JWS `alg: EdDSA` (only `Ed25519`)"),
-    res11("aa11_jws_alg_mismatch", _agent11(alg="ES256"), "invalid_jwt",
-          "-11: JWS `alg: ES256` on a token signed with Ed25519"),
-    res11("aa11_jws_alg_none", _alg_none11, "invalid_jwt", "-11: JWS `alg: none`, no signature"),
-    res11("aa11_cnf_alg_other_key_type", _cnf_alg11("ES256"), "invalid_key",
-          "-11: `cnf.jwk` an Ed25519 key with `alg: ES256`"),
-    res11("aa11_cnf_alg_eddsa", _cnf_alg11("EdDSA"), "unsupported_algorithm",
-          "-11: `cnf.jwk` with `alg: EdDSA`"),
-    res11("aa11_cnf_alg_missing", _cnf_alg11(None), "unsupported_algorithm", "-11: `cnf.jwk` without `alg`"),
-    res11("aa11_signed_by_other_ap_kid", _other_ap_kid11, "unknown_key",
-          "-11: `iss` the AP, signed by another AP's key (its own kid)"),
-    res11("aa11_signed_by_other_ap_same_kid", _other_ap_same_kid11, "invalid_jwt",
-          "-11: `iss` the AP, signed by another AP's key published under the same kid"),
-    res11("aa11_iss_other_ap", _other_ap_iss11, "invalid_jwt",
-          "-11: `iss` another (genuine) AP, signed by the AP's key under the same kid"),
-]
-
+ATTACKS += ATTACKS_11  # aauth-11 at a resource (issue 14): attacks_11.py
 _check_table()

@@ -6,10 +6,11 @@ import ipaddress
 import json
 from collections.abc import Mapping
 
+from aauth_core.wire.requirement import parse_requirement
 from aauth_core.wire.signature_error import parse_signature_error
 
-from .attacks import Attack, Req
 from .conftest import RESOLVES, AttackWorld
+from .table import Attack, Req
 
 __all__ = ["check_network", "check_prelude", "check_refusal"]
 
@@ -36,11 +37,8 @@ def check_refusal(attack: Attack, expected: tuple[int, str], status: int, header
     assert (status, _code(text)) == expected, f"{attack.name}: {status} {text[:300]}"
     lower = {k.lower(): v for k, v in headers.items()}
     body = json.loads(text)
-    if attack.signature_error is not None:  # aauth-11 (P6): Signature-Error and problem+json
-        assert parse_signature_error(lower["signature-error"]).error == attack.signature_error, lower
-        assert body["error"] == attack.signature_error, body
-        assert body["type"] == f"urn:ietf:params:sig-error:{attack.signature_error}", body
-        assert isinstance(body["detail"], str) and "agent-auth" not in lower, (body, lower)
+    if attack.is_11:
+        _check_11(attack, status, lower, body)
     else:
         assert set(body) == {"error", "error_description"}, body
         assert isinstance(body["error_description"], str)
@@ -50,8 +48,43 @@ def check_refusal(attack: Attack, expected: tuple[int, str], status: int, header
     for secret in _secrets(req):
         assert secret not in text, f"{attack.name}: response echoes request secrets"
     content_type = lower.get("content-type", "")
-    expected_type = "application/json" if attack.signature_error is None else "application/problem+json"
+    expected_type = "application/problem+json" if attack.is_11 else "application/json"
     assert content_type.startswith(expected_type), content_type
+
+
+#: What a Signature-Error code brings with it (SK-09 §5.4, -11 §11.3.4).
+_COMPANIONS = {"unsupported_scheme": "accept-signature-scheme", "unsupported_algorithm": "accept-signature-alg"}
+
+
+def _check_11(attack: Attack, status: int, lower: Mapping[str, str], body: Mapping[str, object]) -> None:
+    """aauth-11's shape (P6): problem+json ``{error, detail}``; a signature or token failure
+    with its ``Signature-Error`` (and SK-09's ``type``, the ``Accept-Signature-*`` or
+    ``required_input`` its code calls for), anything else with no ``Signature-*`` header; the
+    ``AAuth-Requirement`` the row names, or none; never January's ``Agent-Auth``; a 401 links
+    the resource's metadata (-11 §11.2.5)."""
+    assert isinstance(body.get("detail"), str) and set(body) <= {"type", "error", "detail"}, body
+    assert "agent-auth" not in lower, lower
+    code = attack.signature_error
+    if code is not None:
+        field = parse_signature_error(lower["signature-error"])
+        assert field.error == code and body["error"] == code, (lower, body)
+        assert body["type"] == f"urn:ietf:params:sig-error:{code}", body
+        assert (field.required_input is not None) is (code == "invalid_input"), field
+        for name in _COMPANIONS.values():
+            assert (name in lower) is (_COMPANIONS.get(code) == name), (name, lower)
+    else:
+        assert not [k for k in lower if k.startswith(("signature-", "accept-signature"))], lower
+        assert "type" not in body, body
+    requirement = lower.get("aauth-requirement")
+    if attack.requirement is None:
+        assert requirement is None, requirement
+    else:
+        parsed = parse_requirement(requirement or "")
+        assert parsed.requirement == attack.requirement, requirement
+        if attack.requirement in ("agent-token", "person-token"):  # RS-11: no parameters
+            assert requirement == f"requirement={attack.requirement}", requirement
+    if status == 401:
+        assert 'rel="aauth-resource"' in lower.get("link", ""), lower
 
 
 def _code(text: str) -> str | None:

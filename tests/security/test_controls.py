@@ -20,18 +20,13 @@ from aauth_core.keys import jwks_document
 from ..conftest import AGENT, ISSUER, RESOURCE
 from ..profile11.mint import AP
 from .attacks import (
-    DUAL,
     EVIL_AGENT,
-    ONLY_11,
     Attack,
     Ctx,
     Req,
-    _agent11,
-    _cnf_alg11,
     _components,
     _digest,
     _header,
-    _issuer11,
     _jwks_params,
     _raw_signature_key,
     _signed_with_digest,
@@ -39,6 +34,8 @@ from .attacks import (
     resign,
 )
 from .attacks import _body as attack_body
+from .attacks_11_agent import _agent11, _cnf_alg11, _issuer11, _sign11
+from .build11 import DUAL, ONLY_11, PATH_11, ap
 from .conftest import AttackWorld
 from .test_authserver_attacks import build_env
 from .test_resource_attacks import ADAPTERS, RESOURCE_ATTACKS, sender
@@ -163,11 +160,10 @@ def _sign11_forged(ctx: Ctx) -> Req:
     from aauth_core.keys import SigningKey
 
     from ..profile11.mint import agent_claims
-    from .attacks import _ap, _sign11
 
-    ap, agent = _ap(ctx), SigningKey.generate()
+    provider, agent = ap(ctx), SigningKey.generate()
     return _sign11(ctx, agent, forge({"alg": "Ed25519", "typ": "aa-agent+jwt", "kid": "ap-key-1"},
-                                     agent_claims(agent), ap))
+                                     agent_claims(agent), provider))
 
 
 @pytest.mark.parametrize("profiles", [DUAL, ONLY_11], ids=["dual", "only-11"])
@@ -189,8 +185,6 @@ def test_a_january_transcript_jwt_header_is_accepted_dual_stack(request: pytest.
     January agent token instead of the ``aa-agent+jwt``."""
     from aauth_core.keys import SigningKey
     from aauth_core.tokens import mint_agent_token
-
-    from .attacks import PATH_11
 
     def build(ctx: Ctx) -> Req:
         delegate = SigningKey.generate(kid="delegate-key-1")

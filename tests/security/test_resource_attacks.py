@@ -3,18 +3,22 @@
 Adapters: Starlette (decorators), FastAPI (``Depends``), Flask (decorators, test
 client), Django WSGI (``Client``) and Django ASGI (async views, ``AsyncClient``
 with the raw path a real ASGI server sets).  Each builds the app from the
-adapter's scenario app builder with the attack's settings.
+adapter's scenario app builder with the attack's settings, and hands the attack the
+app's own :class:`AAuthService` (an aauth-11 row revokes a token in it, as the person
+server's revocation would).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from asgiref.sync import async_to_sync
 from starlette.testclient import TestClient
+
+from aauth_core.service import AAuthService
 
 from ..conftest import RESOURCE
 from .attacks import ATTACKS, Attack, Ctx, Req
@@ -29,7 +33,16 @@ Result = tuple[int, dict[str, str], bytes, bool]
 Sender = Callable[[Req], Result]
 
 
-def _starlette(world: AttackWorld, attack: Attack, kind: str) -> Sender:
+class Adapted(NamedTuple):
+    """One adapter's app for one attack: how to send it a request, and its service."""
+
+    send: Sender
+    service: Callable[[], AAuthService]
+
+
+def _starlette(world: AttackWorld, attack: Attack, kind: str) -> Adapted:
+    from aauth_starlette import AAuthMiddleware
+
     from ..starlette.apps import fastapi_app, resource_settings, starlette_app
 
     build = starlette_app if kind == "starlette" else fastapi_app
@@ -41,10 +54,18 @@ def _starlette(world: AttackWorld, attack: Attack, kind: str) -> Sender:
         r = client.request(req.method, req.path, headers=req.headers, content=req.body)
         return r.status_code, dict(r.headers), r.content, len(app.state.calls) > before
 
-    return send
+    def service() -> AAuthService:
+        if app.middleware_stack is None:  # built on the first request; build it now, as that would
+            app.middleware_stack = app.build_middleware_stack()
+        node: Any = app.middleware_stack
+        while not isinstance(node, AAuthMiddleware):
+            node = node.app
+        return node.service
+
+    return Adapted(send, service)
 
 
-def _flask(world: AttackWorld, attack: Attack) -> Sender:
+def _flask(world: AttackWorld, attack: Attack) -> Adapted:
     from ..flask.apps import scenario_app
 
     app = scenario_app(world, "decorators", {f"AAUTH_{k.upper()}": v for k, v in attack.settings.items()})
@@ -56,11 +77,13 @@ def _flask(world: AttackWorld, attack: Attack) -> Sender:
         r = client.open(req.path, method=req.method, headers=req.combined(), data=req.body, base_url=RESOURCE)
         return r.status_code, dict(r.headers), r.get_data(), len(calls) > before
 
-    return send
+    return Adapted(send, lambda: app.extensions["aauth"].service)
 
 
-def _django(world: AttackWorld, attack: Attack, is_async: bool, settings: Any) -> Sender:
+def _django(world: AttackWorld, attack: Attack, is_async: bool, settings: Any) -> Adapted:
     from django.test import Client
+
+    from aauth_django.conf import get_service
 
     from ..django.clients import RawPathAsyncClient
     from ..django.conftest import AAUTH
@@ -86,10 +109,10 @@ def _django(world: AttackWorld, attack: Attack, is_async: bool, settings: Any) -
             r = Client(raise_request_exception=False).generic(req.method, req.path, **kwargs)
         return r.status_code, dict(r.headers), r.content, len(CALLS) > before
 
-    return send
+    return Adapted(send, get_service)
 
 
-def sender(request: pytest.FixtureRequest, world: AttackWorld, attack: Attack, adapter: str) -> Sender:
+def adapted(request: pytest.FixtureRequest, world: AttackWorld, attack: Attack, adapter: str) -> Adapted:
     if adapter in ("starlette", "fastapi"):
         return _starlette(world, attack, adapter)
     if adapter == "flask":
@@ -98,16 +121,25 @@ def sender(request: pytest.FixtureRequest, world: AttackWorld, attack: Attack, a
     return _django(world, attack, adapter == "django-asgi", request.getfixturevalue("settings"))
 
 
+def sender(request: pytest.FixtureRequest, world: AttackWorld, attack: Attack, adapter: str) -> Sender:
+    return adapted(request, world, attack, adapter).send
+
+
 @pytest.mark.parametrize("adapter", ADAPTERS)
 @pytest.mark.parametrize("attack", RESOURCE_ATTACKS, ids=lambda a: a.name)
 def test_attack_is_refused(request: pytest.FixtureRequest, world: AttackWorld, attack: Attack,
                            adapter: str) -> None:
-    send = sender(request, world, attack, adapter)
-    built = attack.build(Ctx(world, "resource"))
+    app = adapted(request, world, attack, adapter)
+    send = app.send
+    built = attack.build(Ctx(world, "resource", service=app.service()))
     reqs = built if isinstance(built, list) else [built]
     for prelude in reqs[:-1]:
+        if prelude.before is not None:
+            prelude.before()
         status, _, content, _ = send(prelude)
         check_prelude(attack, status, content)
+    if reqs[-1].before is not None:
+        reqs[-1].before()
     started = time.monotonic()
     status, headers, content, ran = send(reqs[-1])
     elapsed = time.monotonic() - started
