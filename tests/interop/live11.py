@@ -1,6 +1,9 @@
 """Our side of the live aauth-11 rows, and the world that starts every party on 127.0.0.1.
 
-Our side, until our -11 client and resource replace the raw parts:
+Our side of the raw rows (``test_peers_ps_11.py``, ``test_peers_resource_11.py``), which
+send tokens minted on purpose (forged, tenant-less, for another key) that a real client never
+would; the same flows with our real -11 client and resource are ``ours11.py``'s, served here
+through ``live_world(ours=...)``:
 
 * our agent provider is :class:`aauth_core.client.agent_provider.AgentProvider`: its
   ``asgi_app()`` serves ``https://ap.example/.well-known/aauth-agent.json`` and its JWKS (keys
@@ -11,17 +14,16 @@ Our side, until our -11 client and resource replace the raw parts:
   ``sign_request(..., encoding="base64")`` (``@method @authority @path signature-key``, plus
   ``content-type content-digest`` on a body), sent through the loopback table.
 
-A row talks to the peers through :class:`Agent`, whose ``send`` is any :class:`SendSigned`:
-our real -11 client replaces :class:`RawSigner` there, built on ``LoopbackNet.transport()`` or
-``transport2()``, without touching the rows.
+A raw row talks to the peers through :class:`Agent`, whose ``send`` is any :class:`SendSigned`.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
+import socket
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -186,25 +188,36 @@ class LiveWorld:
         return metadata
 
 
+#: One of our servers (``ours11.OurResource11.serve``: our real resource in an adapter): serves
+#: on its socket from the host table, recording each URL fetched in the list, for the ``with``.
+OurServer = Callable[[LoopbackNet, socket.socket, list[str]], AbstractContextManager[Any]]
+
+
 @contextmanager
-def live_world(*, aauth_resource: bool = False) -> Iterator[LiveWorld]:
+def live_world(*, aauth_resource: bool = False, ours: Mapping[str, OurServer] | None = None) -> Iterator[LiveWorld]:
     """Our agent provider (ap.example), our resource's documents (rs.example), introspection-aauth's
     person and access servers (ps.example, as.example) and, with ``aauth_resource``, aauth's
-    resource (rs-peer.example).  Every socket is bound before anything starts, so each party's
-    host table names all the others.  ``docs.fetched`` records what was fetched from ours."""
+    resource (rs-peer.example).  ``ours``: more of our servers by identifier (our real resource in
+    an adapter), each on its own socket; the access server decides for them too.  Every socket is
+    bound before anything starts, so each party's host table names all the others.
+    ``docs.fetched`` records what was fetched from ours."""
     net, docs, ap, rs = LoopbackNet(), DocumentServer(), agent_provider(), OurResource()
     rs.publish(docs)
+    ours = dict(ours or {})
     with ExitStack() as stack:
         sockets = [net.listen(AP_ID), net.listen(RS_ID), net.listen(PS_ID, AS_ID)]
         if aauth_resource:
             sockets.append(net.listen(RS_PEER_ID))
-        for sock in sockets:
+        our_sockets = [net.listen(identifier) for identifier in ours]
+        for sock in [*sockets, *our_sockets]:
             stack.callback(sock.close)  # each server closes its own; these cover a failed start
         stack.enter_context(serve_ours(recorded(ap.asgi_app(), docs.fetched), sockets[0]))
         stack.enter_context(serve_ours(docs, sockets[1]))
+        for serve, sock in zip(ours.values(), our_sockets, strict=True):
+            stack.enter_context(serve(net, sock, docs.fetched))
         stack.enter_context(peer_server("ps_server.py", net, sockets[2], {
-            "ps": PS_ID, "as": AS_ID, "agent_providers": [AP_ID], "resources": [RS_ID], "people": list(PEOPLE),
-            "tenant": TENANT, "retry_after": 1}))
+            "ps": PS_ID, "as": AS_ID, "agent_providers": [AP_ID], "resources": [RS_ID, *ours],
+            "people": list(PEOPLE), "tenant": TENANT, "retry_after": 1}))
         if aauth_resource:
             stack.enter_context(peer_server("rs_server.py", net, sockets[3], {
                 "resource": RS_PEER_ID, "person_servers": [PS_ID], "scope": SCOPE}))

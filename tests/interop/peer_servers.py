@@ -7,7 +7,8 @@ reaches ``https://<host>`` at ``http://127.0.0.1:<port>`` with the ``Host`` head
 that is not on the table is refused before a packet is sent: nothing leaves 127.0.0.1.
 
 Our side's servers (:class:`DocumentServer`: an agent provider's and a resource's metadata and
-JWKS) run in a thread with uvicorn (``tests/servers.py``); a peer's server runs as a subprocess
+JWKS; our real resource, ``ours11.py``) run in a thread with uvicorn (``tests/servers.py``), or
+werkzeug's WSGI server for a WSGI app; a peer's server runs as a subprocess
 under the peer's own interpreter (``peers/ps_server.py``, ``peers/rs_server.py``, protocol in
 ``peers/loopback.py``), on a socket bound here and inherited, so there is no port race.  Every
 server is stopped and reaped when its ``with`` ends, and its port is checked to refuse
@@ -21,6 +22,7 @@ import select
 import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any, Protocol
@@ -28,6 +30,7 @@ from typing import Any, Protocol
 import httpx
 import httpx2
 import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from aauth_core.profile.identifiers import check_server_identifier
 
@@ -65,19 +68,20 @@ class LoopbackTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._sync = httpx.HTTPTransport()
         self._async = httpx.AsyncHTTPTransport()
 
-    def _rewrite(self, request: httpx.Request) -> None:
+    def _rewrite(self, request: httpx.Request) -> httpx.Request:
+        """A copy for the loopback port: the caller's request keeps its URL (a client reads it
+        back, e.g. to resolve a ``Location`` against it)."""
         port = loopback_port(request.url, self._routes)
         if port is None:
             raise httpx.ConnectError(f"{request.url.host} is not on the loopback table", request=request)
-        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=port)
+        return httpx.Request(request.method, request.url.copy_with(scheme="http", host="127.0.0.1", port=port),
+                             headers=request.headers, stream=request.stream, extensions=request.extensions)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self._rewrite(request)
-        return self._sync.handle_request(request)
+        return self._sync.handle_request(self._rewrite(request))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self._rewrite(request)
-        return await self._async.handle_async_request(request)
+        return await self._async.handle_async_request(self._rewrite(request))
 
     def close(self) -> None:
         self._sync.close()
@@ -94,19 +98,18 @@ class LoopbackTransport2(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         self._sync = httpx2.HTTPTransport()
         self._async = httpx2.AsyncHTTPTransport()
 
-    def _rewrite(self, request: httpx2.Request) -> None:
+    def _rewrite(self, request: httpx2.Request) -> httpx2.Request:
         port = loopback_port(request.url, self._routes)
         if port is None:
             raise httpx2.ConnectError(f"{request.url.host} is not on the loopback table", request=request)
-        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=port)
+        return httpx2.Request(request.method, request.url.copy_with(scheme="http", host="127.0.0.1", port=port),
+                              headers=request.headers, stream=request.stream, extensions=request.extensions)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        self._rewrite(request)
-        return self._sync.handle_request(request)
+        return self._sync.handle_request(self._rewrite(request))
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        self._rewrite(request)
-        return await self._async.handle_async_request(request)
+        return await self._async.handle_async_request(self._rewrite(request))
 
     def close(self) -> None:
         self._sync.close()
@@ -185,6 +188,42 @@ def recorded(app: Any, fetched: list[str]) -> Any:
         await app(scope, receive, send)
 
     return recording
+
+
+def recorded_wsgi(app: Any, fetched: list[str]) -> Any:
+    """``app`` (WSGI), recording in ``fetched`` the URL of every request it gets."""
+
+    def recording(environ: dict[str, Any], start_response: Any) -> Any:
+        fetched.append(f"https://{environ.get('HTTP_HOST', '')}{environ.get('PATH_INFO', '')}")
+        return app(environ, start_response)
+
+    return recording
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """No access log (a query string is nobody's business in a test log)."""
+
+
+@contextmanager
+def serve_wsgi_ours(app: Any, sock: socket.socket) -> Iterator[int]:
+    """Serve our WSGI ``app`` (Flask, Django) with werkzeug's threaded server, in a thread, on
+    ``sock`` (from :meth:`LoopbackNet.listen`); its port."""
+    port = sock.getsockname()[1]
+    try:
+        server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler,
+                             fd=sock.fileno())
+    finally:
+        sock.close()  # the server holds its own duplicate of the listener
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield port
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(STOP_TIMEOUT)
+    assert_no_listener(port)
 
 
 @contextmanager

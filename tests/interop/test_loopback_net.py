@@ -1,7 +1,8 @@
 """The loopback host table the live aauth-11 rows rely on (peer_servers.py), on its own: no peer
 needed.  An identifier's host reaches its 127.0.0.1 port with the ``Host`` header unchanged,
-through httpx and httpx2, blocking and awaitable; anything off the table is refused before a
-packet is sent; a stopped server leaves no listener."""
+through httpx and httpx2, blocking and awaitable, and the caller's request keeps its URL; anything
+off the table is refused before a packet is sent; a stopped server, ASGI or WSGI, leaves no
+listener."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import httpx
 import httpx2
 import pytest
 
-from .peer_servers import DocumentServer, LoopbackNet, assert_no_listener, serve_ours
+from .peer_servers import DocumentServer, LoopbackNet, assert_no_listener, recorded_wsgi, serve_ours, serve_wsgi_ours
 
 DOC = {"issuer": "https://ap.example"}
 
@@ -78,3 +79,28 @@ def test_a_stopped_server_leaves_no_listener() -> None:
         listening.listen(1)
         with pytest.raises(AssertionError, match="a listener is left"):
             assert_no_listener(listening.getsockname()[1])
+
+
+def test_the_callers_request_keeps_its_identifier_url() -> None:
+    """A client reads its request back after sending it (our -11 client resolves a pending
+    ``Location`` against it): the transport sends a rewritten copy, never the request itself."""
+    net, docs, sock = _served()
+    url = "https://ap.example/.well-known/aauth-agent.json"
+    with serve_ours(docs, sock), net.client() as client, httpx2.Client(transport=net.transport2()) as client2:
+        for answer in (client.get(url), client2.get(url)):
+            assert answer.status_code == 200 and str(answer.request.url) == url
+
+
+def test_a_wsgi_app_is_served_on_its_socket_and_leaves_no_listener() -> None:
+    net = LoopbackNet()
+    sock = net.listen("https://flask.example")
+    fetched: list[str] = []
+
+    def app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])  # type: ignore[operator]
+        return [str(environ["HTTP_HOST"]).encode()]
+
+    with serve_wsgi_ours(recorded_wsgi(app, fetched), sock) as port, net.client() as client:
+        assert client.get("https://flask.example/x").text == "flask.example"
+    assert fetched == ["https://flask.example/x"]
+    assert_no_listener(port)
