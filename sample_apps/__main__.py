@@ -24,7 +24,7 @@ _TOP_LEVEL_OPTIONS = ("-h", "--help")
 
 def _run_flow(name: str, args: argparse.Namespace) -> int:
     module = FLOWS[name]
-    printer = Printer(quiet=args.quiet or args.json)
+    printer = getattr(module, "PRINTER", Printer)(quiet=args.quiet or args.json)  # -11 flows: TokenPrinter
     ctx = FlowContext(name, printer, debug=not (args.quiet or args.json))
     printer.line(RULE)
     printer.line(module.TITLE)
@@ -52,8 +52,9 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
     passed = error is None and ctx.passed
     elapsed = round(time.monotonic() - started, 2)
     if args.json:
+        parties = [spec.url for spec in ctx.cluster.specs] if ctx.cluster is not None else []
         sys.stdout.write(json.dumps({"flow": name, "passed": passed, "seconds": elapsed, "steps": ctx.results,
-                                     "error": error}, indent=2) + "\n")
+                                     "error": error, "parties": parties}, indent=2) + "\n")
     else:
         summary = Printer(quiet=False)
         summary.line()

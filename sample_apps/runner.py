@@ -65,8 +65,12 @@ class PartySpec:
 
     @property
     def ready_path(self) -> str:
+        if self.role == "resource" and "aauth-11" in self.args:  # --profile aauth-11: the -11 document
+            return "/.well-known/aauth-resource.json"
         return {"agent": "/.well-known/aauth-agent", "resource": "/.well-known/aauth-resource",
-                "authserver": "/.well-known/aauth-issuer", "mcp": "/.well-known/aauth-resource"}[self.role]
+                "authserver": "/.well-known/aauth-issuer", "mcp": "/.well-known/aauth-resource",
+                "agentprovider": "/.well-known/aauth-agent.json", "personserver": "/.well-known/aauth-person.json",
+                "accessserver": "/.well-known/aauth-access.json"}[self.role]
 
 
 @dataclass

@@ -11,9 +11,10 @@ import argparse
 import sys
 from typing import Any
 
-from .config import PartyConfig
+from .config import ROLES_11, PartyConfig
 from .debuglog import asgi_logger, wsgi_logger
 from .printer import Printer
+from .printer11 import TokenPrinter
 
 __all__ = ["serve"]
 
@@ -31,6 +32,8 @@ def _asgi(app: Any, config: PartyConfig, who: str, printer: Printer, lifespan: s
 def serve(args: argparse.Namespace) -> int:
     config = PartyConfig.from_args(args)
     printer = Printer(quiet=not config.debug)
+    if config.profile == "aauth-11" or config.role in ROLES_11:  # -11 exchanges: tokens as decoded claims
+        printer = TokenPrinter(quiet=not config.debug)
     if config.role == "resource" and "demo-2026-01" in config.signature_bases:
         sys.stderr.write(f"WARNING: {config.label} accepts the demo-2026-01 signature base, which leaves `created` "
                          "unsigned (a captured request can be re-dated and replayed later): for interop tests "
@@ -44,6 +47,12 @@ def serve(args: argparse.Namespace) -> int:
         from .resources.mcp_app import mcp_resource
 
         _asgi(mcp_resource(config), config, config.label, printer, lifespan="on")
+    elif config.role in ("agentprovider", "personserver", "accessserver"):  # the aauth-11 servers
+        from .parties import servers11
+
+        build = {"agentprovider": servers11.agent_provider_app, "personserver": servers11.person_server_app,
+                 "accessserver": servers11.access_server_app}[config.role]
+        _asgi(build(config), config, config.label, printer)
     elif config.role == "authserver":
         from .parties.authserver import authserver_app
 

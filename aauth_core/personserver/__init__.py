@@ -9,7 +9,9 @@ resource's request verifier for the agents' signed requests.
 from __future__ import annotations
 
 from ..authserver.policy import AllowAll, Decision, DenyAll, Policy, PolicyRequest, RequireConsent, ScopeLimits
+from .chaining import ChainScopes, no_widening
 from .config import PersonLifetimes, PersonServerConfig
+from .federation import ClaimsRelease
 from .interaction import INTERACTION_PATH, InteractionPages
 from .issuing import mission_s256
 from .people import directed_sub
@@ -20,6 +22,8 @@ __all__ = [
     "INTERACTION_PATH",
     "PENDING_PATH",
     "AllowAll",
+    "ChainScopes",
+    "ClaimsRelease",
     "Decision",
     "DenyAll",
     "InteractionPages",
@@ -34,4 +38,5 @@ __all__ = [
     "ScopeLimits",
     "directed_sub",
     "mission_s256",
+    "no_widening",
 ]

@@ -5,8 +5,8 @@ failure a 400 with the parameter's code: ``invalid_``/``expired_``/``revoked_`` 
 The resource token: ``typ`` ``aa-resource+jwt`` first, ``dwk`` ``aauth-resource.json``, ``iss`` a
 server identifier, its key from ``{iss}/.well-known/aauth-resource.json`` (discovery checks the
 document's ``issuer``), the JWS, ``exp`` without skew, the -11 claim shape, at most 300 s, ``aud``
-= this person server (another ``aud`` is a four-party request, not served), ``ps`` = this
-person server, ``agent_jkt`` = the signer's key.
+= this person server or (four-party) an access server's identifier (in ``access_servers`` when
+that allow-list is set), ``ps`` = this person server, ``agent_jkt`` = the signer's key.
 
 The presented token: one of ours (a person or auth token this server issued: its own keys),
 ``aud`` = the resource token's ``iss``, ``cnf`` = the signer's key, ``jti`` = ``presented_jti``,
@@ -30,7 +30,7 @@ from ..tokens.claims_11 import check_claims_11
 from ..tokens.mint_11 import MAX_LIFETIME_11
 from .wire import PersonServerError
 
-__all__ = ["check_presented_token", "check_resource_token"]
+__all__ = ["check_presented_token", "check_resource_token", "validated"]
 
 _ALGS = ("Ed25519", "ES256")
 TYP_RESOURCE = AAUTH_11.typ_resource
@@ -44,7 +44,7 @@ def _bad(param: str, detail: str) -> PersonServerError:
     return PersonServerError(detail, code=f"invalid_{param}")
 
 
-def _validated(param: str, token: str, typ: str, key: PublicKey, now: float) -> Mapping[str, Any]:
+def validated(param: str, token: str, typ: str, key: PublicKey, now: float) -> Mapping[str, Any]:
     """JWS, ``exp`` (no skew), -11 shape and lifetime cap; ``expired_<param>`` / ``invalid_<param>``."""
     try:
         valid = validate_token(token, typ=typ, key=key, now=now, leeway=0, algorithms=_ALGS)
@@ -60,7 +60,7 @@ def _validated(param: str, token: str, typ: str, key: PublicKey, now: float) -> 
 
 
 def check_resource_token(token: str, *, issuer: str, agent_jkt: str, discovery: Discovery, now: float,
-                         loopback: bool) -> Flow[Mapping[str, Any]]:
+                         loopback: bool, access_servers: tuple[str, ...] = ()) -> Flow[Mapping[str, Any]]:
     """The resource token's verified claims (see the module docstring)."""
     try:
         unverified = peek(token)
@@ -74,9 +74,12 @@ def check_resource_token(token: str, *, issuer: str, agent_jkt: str, discovery: 
     iss = claims.get("iss")
     if not is_server_identifier(iss, allow_loopback_http=loopback):
         raise _bad("resource_token", "the resource token's iss is not a server identifier")
-    if claims.get("aud") != issuer:
-        raise _bad("resource_token", "the resource token is not addressed to this person server "
-                                     "(four-party requests are not served)")
+    aud = claims.get("aud")
+    if aud != issuer:  # four-party: an access server decides (:mod:`.federation`)
+        if not is_server_identifier(aud, allow_loopback_http=loopback):
+            raise _bad("resource_token", "the resource token's aud is not a server identifier")
+        if access_servers and aud not in access_servers:
+            raise _bad("resource_token", "this person server does not federate with the access server in aud")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise _bad("resource_token", "the resource token's header has no kid")
@@ -84,7 +87,7 @@ def check_resource_token(token: str, *, issuer: str, agent_jkt: str, discovery: 
         key = yield from call(discovery.key_for, discovery.akey_for, str(iss), DWK_RESOURCE, kid)
     except AAuthError as exc:
         raise _bad("resource_token", f"the resource's key could not be had ({exc.code})") from None
-    verified = _validated("resource_token", token, TYP_RESOURCE, key, now)
+    verified = validated("resource_token", token, TYP_RESOURCE, key, now)
     if verified["ps"] != issuer:
         raise _bad("resource_token", "the resource token names another person server in ps")
     if verified["agent_jkt"] != agent_jkt:
@@ -114,7 +117,7 @@ def check_presented_token(token: str, resource_claims: Mapping[str, Any], *, iss
     key = next((k for k in keys() if k.kid == kid), None)
     if key is None:
         raise _bad("presented_token", "the presented token's key is not one of this person server's")
-    verified = _validated("presented_token", token, str(typ), key, now)
+    verified = validated("presented_token", token, str(typ), key, now)
     if verified["aud"] != resource_claims["iss"]:
         raise _bad("presented_token", "the presented token is for another resource than the resource token's")
     cnf = verified.get("cnf")

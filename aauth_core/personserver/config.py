@@ -62,7 +62,9 @@ class PersonServerConfig:
     ``http://127.0.0.1[:port]`` identifiers (development only).  ``store_url``: ``memory://``
     or a Redis URL shared by every worker.  ``poll_interval``: the ``Retry-After`` of a 202;
     ``max_wait``: the longest ``Prefer: wait`` honoured.  ``settings``: overrides for the
-    request verifier (``created_max_age``, ``cache_url``, ...).
+    request verifier (``created_max_age``, ``cache_url``, ...).  ``access_servers``: the access
+    servers this person server federates with (four-party); empty: any server identifier a
+    resource token names in ``aud``, for a resource we issued the presented token for.
     """
 
     issuer: str
@@ -78,6 +80,7 @@ class PersonServerConfig:
     settings: Mapping[str, Any] = field(default_factory=dict)
     scope_descriptions: Mapping[str, str] = field(default_factory=dict)
     branding: Branding = field(default_factory=Branding)
+    access_servers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not is_server_identifier(self.issuer, allow_loopback_http=self.allow_insecure_loopback):
@@ -95,6 +98,10 @@ class PersonServerConfig:
             if not isinstance(user, str) or not user:
                 raise SettingsError(f"agents: the user of {agent!r} must be a non-empty string")
         object.__setattr__(self, "agents", MappingProxyType(dict(self.agents)))
+        object.__setattr__(self, "access_servers", tuple(self.access_servers))
+        for server in self.access_servers:
+            if not is_server_identifier(server, allow_loopback_http=self.allow_insecure_loopback):
+                raise SettingsError(f"access_servers: {server!r} is not a server identifier")
         object.__setattr__(self, "scopes_supported", tuple(self.scopes_supported))
         object.__setattr__(self, "scope_descriptions", MappingProxyType(dict(self.scope_descriptions)))
         object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))

@@ -65,6 +65,15 @@ class Deferred:
         requirement = AAuthRequirement("interaction", url=self.interaction_url, code=code)
         return pending_reply(f"{self.issuer}{PENDING_PATH}{pending_id}", self.poll_interval, requirement)
 
+    def park(self, record: Mapping[str, Any], retry_after: int) -> Flow[Reply]:
+        """Store ``record`` as pending without an interaction code (a request another server is
+        deciding, :mod:`.federation`); the ``202`` with ``requirement=approval``."""
+        pending_id = secrets.token_urlsafe(24)
+        expires_at = self.clock() + self.lifetime
+        value = {**record, "status": "pending", "expires_at": expires_at}
+        yield from self.records.put_pending(secret_key(pending_id), value, expires_at + _TOMBSTONE)
+        return pending_reply(f"{self.issuer}{PENDING_PATH}{pending_id}", retry_after, AAuthRequirement("approval"))
+
     def poll(self, pending_id: str, agent_jkt: str, wait: int) -> Flow[Mapping[str, Any]]:
         """The record once settled for this poll (``approved``), or the refusal/202 as an error.
 
@@ -85,12 +94,12 @@ class Deferred:
                 if taken is None or taken.get("status") != status:  # another worker delivered it
                     raise PersonServerError("this pending request was already answered", code="invalid_code",
                                             status_code=410)
-                yield from self._tombstone(key, taken)
+                yield from self.tombstone(key, taken)
                 if status == "denied":
                     raise PersonServerError("the user denied the request", code="denied", status_code=403)
                 return taken
             if self.clock() >= float(record.get("expires_at", 0)):
-                yield from self._tombstone(key, record)
+                yield from self.tombstone(key, record)
                 raise PersonServerError("the user did not answer in time", code="expired", status_code=408)
             if waited >= wait:
                 raise StillPending(pending_reply(f"{self.issuer}{PENDING_PATH}{pending_id}", self.poll_interval,
@@ -99,7 +108,7 @@ class Deferred:
             yield from call(self.sleep.sleep, self.sleep.asleep, step)
             waited += step
 
-    def _tombstone(self, key: str, record: Mapping[str, Any]) -> Flow[None]:
+    def tombstone(self, key: str, record: Mapping[str, Any]) -> Flow[None]:
         value = {"status": "done", "agent_jkt": record.get("agent_jkt")}
         yield from self.records.put_pending(key, value, self.clock() + _TOMBSTONE)
 

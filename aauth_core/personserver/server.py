@@ -31,9 +31,12 @@ from ..keys import PublicKey, SigningKey, jwks_document
 from ..request import Headers, RequestView
 from ..resource.service import AAuthService
 from ..tokens.mint_11 import jose_alg
+from .as_client import AccessServerClient
+from .chaining import ChainScopes, no_widening
 from .config import PersonServerConfig
 from .deferred import PENDING_PATH, Deferred, Sleep, StillPending
 from .endpoints import Endpoints
+from .federation import ClaimsRelease, Federation
 from .issuing import Issuer
 from .revocation import Revoker
 from .state import Records, open_store
@@ -53,7 +56,10 @@ class PersonServer:
     agent's first request at a resource, and each new scope set); ``store`` to the one
     ``config.store_url`` names; ``users`` backs the consent page's own sign-in form (demos and
     tests).  ``discovery``, ``clock``, ``sleep``/``asleep`` (how a ``Prefer: wait`` poll waits)
-    and ``transport``/``async_transport``/``resolver`` (revocation calls) are injectable."""
+    and ``transport``/``async_transport``/``resolver`` (revocation and access server calls) are
+    injectable.  ``claims``: what may be released to an access server asking for claims
+    (:class:`~.federation.ClaimsRelease`; none by default).  ``chain_scopes``: the scopes a
+    chained auth token may carry (:func:`~.chaining.no_widening` by default)."""
 
     def __init__(
         self,
@@ -69,6 +75,8 @@ class PersonServer:
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
         resolver: Resolver | None = None,
+        claims: ClaimsRelease | None = None,
+        chain_scopes: ChainScopes | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -85,6 +93,11 @@ class PersonServer:
         self.issuer_ = Issuer(config, self.records, lambda: self._keys[0], clock)
         self.endpoints = Endpoints(self)
         self.revoker = Revoker(self, transport=transport, async_transport=async_transport, resolver=resolver)
+        self.chain_scopes: ChainScopes = chain_scopes if chain_scopes is not None else no_widening
+        as_client = AccessServerClient(issuer=config.issuer, signing_key=lambda: self._keys[0], clock=clock,
+                                       loopback=config.allow_insecure_loopback, transport=transport,
+                                       async_transport=async_transport, resolver=resolver)
+        self.federation = Federation(self, as_client, claims)
 
     # ------------------------------------------------------------------ documents and keys
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import chain, consent, delegation, mcp, token_exchange
+from . import call_chaining, chain, consent, delegation, four_party, mcp, three_party, token_exchange
 from .simple import Authorization, Hwk, Jwks
 
 FLOWS: dict[str, Any] = {
@@ -16,4 +16,7 @@ FLOWS: dict[str, Any] = {
     "delegation": delegation,
     "chain": chain,
     "mcp": mcp,
+    "three-party": three_party,  # aauth-11 (the current draft)
+    "four-party": four_party,
+    "call-chaining": call_chaining,
 }

@@ -24,7 +24,17 @@ SCOPES = ("data.read", "data.write")
 #: What the consent page says each scope allows (published as the resource's scope_descriptions).
 SCOPE_DESCRIPTIONS = {"data.read": "Read your sample data", "data.write": "Change your sample data"}
 
+
 def resource_settings(config: PartyConfig) -> AAuthSettings:
+    if config.profile == "aauth-11":  # the -11 demos: trust our person server (and access server)
+        return AAuthSettings(
+            resource_id=config.id, profiles=("aauth-11",),
+            person_servers=(config.person_server,) if config.person_server else (),
+            access_server=config.access_server, resource_scopes=SCOPES,
+            resource_scope_descriptions=SCOPE_DESCRIPTIONS,
+            resource_name=f"Sample {config.framework.capitalize()} resource",
+            allow_insecure_loopback=True, debug=config.debug,
+        )
     return AAuthSettings(
         resource_id=config.id,
         auth_server=config.auth_server,

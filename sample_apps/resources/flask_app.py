@@ -11,7 +11,7 @@ from aauth_flask import AAuth, aauth_required, get_current_aauth
 
 from ..config import PartyConfig
 from ..printer import Printer
-from . import payloads
+from . import aauth11, payloads
 from .common import aggregate, resource_agent, resource_settings
 
 __all__ = ["flask_resource"]
@@ -24,7 +24,8 @@ def flask_resource(config: PartyConfig, printer: Printer) -> Flask:
     settings = resource_settings(config)
     app.config.update({f"AAUTH_{name.upper()}": getattr(settings, name)
                        for name in ("resource_id", "auth_server", "trusted_issuers", "resource_scopes",
-                                    "signature_bases", "allow_insecure_loopback", "debug")})
+                                    "signature_bases", "allow_insecure_loopback", "debug",
+                                    "profiles", "person_servers", "access_server")})
     AAuth(app, keys=[config.key])
     agent = resource_agent(config)
 
@@ -59,5 +60,28 @@ def flask_resource(config: PartyConfig, printer: Printer) -> Flask:
             return _json({"error": "not_configured", "error_description": "no --downstream"}, 404)
         status, body = aggregate(config, agent, _ctx(), printer)
         return _json(body, status)
+
+    chain_agent = aauth11.ChainAgent(config)
+
+    @app.route("/records", methods=["GET", "POST"])
+    @aauth_required(aauth11.REQUIREMENT)
+    def records() -> Response:
+        return _json(aauth11.records(_ctx(), config.id))
+
+    @app.route("/chain")
+    @aauth_required(aauth11.REQUIREMENT)
+    def chain() -> Response:
+        if config.downstream is None:
+            return _json({"error": "not_configured", "error_description": "no --downstream"}, 404)
+        status, body = chain_agent.call(_ctx(), printer)
+        return _json(body, status)
+
+    @app.route("/.well-known/aauth-agent.json")
+    def agent_metadata() -> Response:  # this resource as its own agent provider (call chaining)
+        return _json(chain_agent.metadata())
+
+    @app.route("/.well-known/jwks.json")
+    def agent_jwks() -> Response:
+        return _json(chain_agent.jwks())
 
     return app

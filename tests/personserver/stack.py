@@ -46,6 +46,10 @@ class Hosts(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def __init__(self) -> None:
         self.clients: dict[str, Any] = {}
         self.seen: list[tuple[str, str]] = []
+        #: Every answer: (method, url, response), to read the tokens and headers that crossed the wire.
+        self.answers: list[tuple[str, str, Any]] = []
+        #: Hosts that are down: a connection error, as for a host nobody serves.
+        self.down: set[str] = set()
 
     def asgi(self, host: str, app: Any) -> None:
         self.clients[host] = TestClient(app, base_url=f"https://{host}")
@@ -58,9 +62,12 @@ class Hosts(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def _forward(self, request: httpx.Request, body: bytes) -> httpx.Response:
         self.seen.append((request.method, str(request.url)))
-        client = self.clients[request.url.host]
+        client = self.clients.get(request.url.host)
+        if client is None or request.url.host in self.down:
+            raise httpx.ConnectError(f"nobody answers at {request.url.host}", request=request)
         answer = client.request(request.method, str(request.url), headers=request.headers.multi_items(),
                                 content=body, follow_redirects=False)
+        self.answers.append((request.method, str(request.url), answer))
         return httpx.Response(answer.status_code, headers=answer.headers.multi_items(), content=answer.content)
 
 
@@ -122,7 +129,8 @@ class Stack:
 
 
 def make_stack(clock: FrozenClock, *, policy: Policy | None = None, store: AuthServerStore | None = None,
-               agents: dict[str, str] | None = None, **config: Any) -> Stack:
+               agents: dict[str, str] | None = None, claims: Any = None, chain_scopes: Any = None,
+               **config: Any) -> Stack:
     net = Hosts()
     provider = AgentProvider(AP, [SigningKey.generate(kid="ap-1")], clock=clock)
     net.asgi("ap.example", provider.asgi_app())
@@ -145,7 +153,7 @@ def make_stack(clock: FrozenClock, *, policy: Policy | None = None, store: AuthS
     ps = PersonServer(ps_config, policy=policy, store=store, users=MemoryUserStore({"alice": "wonderland",
                                                                                     "bob": "builder"}),
                       discovery=discovery, clock=clock, sleep=ps_sleep, asleep=ps_asleep, transport=net,
-                      async_transport=net, resolver=resolver)
+                      async_transport=net, resolver=resolver, claims=claims, chain_scopes=chain_scopes)
     ps_app = build_person_server_app(ps)
     net.asgi("ps.example", ps_app)
     resource_key = SigningKey.generate(kid="api-1")

@@ -63,7 +63,7 @@ def test_a_valid_request_gets_an_auth_token(open_stack: Stack) -> None:
 @pytest.mark.parametrize(("over", "typ", "code"), [
     ({}, "aa-person+jwt", "invalid_resource_token"),
     ({"dwk": "aauth-person.json"}, "aa-resource+jwt", "invalid_resource_token"),
-    ({"aud": "https://as.example"}, "aa-resource+jwt", "invalid_resource_token"),  # four-party: not served
+    ({"aud": "http://as.example"}, "aa-resource+jwt", "invalid_resource_token"),  # aud not a server identifier
     ({"ps": "https://other-ps.example"}, "aa-resource+jwt", "invalid_resource_token"),
     ({"agent_jkt": "someone-else"}, "aa-resource+jwt", "invalid_resource_token"),
     ({"iat": NOW - 600, "exp": NOW - 1}, "aa-resource+jwt", "expired_resource_token"),
