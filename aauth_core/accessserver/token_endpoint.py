@@ -190,13 +190,24 @@ class TokenEndpoint:
 def _json_object(body: bytes | None) -> dict[str, Any]:
     if body is None or len(body) > _MAX_BODY:
         raise problem("the body must be a JSON object of at most 64 KiB", code="invalid_request")
-    try:
-        doc = json.loads(body)
+    try:  # strict: a duplicate member or NaN is refused, never read one way here and another at the caller
+        doc = json.loads(body, object_pairs_hook=_unique_members, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         doc = None
     if not isinstance(doc, dict):
         raise problem("the body must be a JSON object", code="invalid_request")
     return doc
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    doc = dict(pairs)
+    if len(doc) != len(pairs):
+        raise ValueError("duplicate member")
+    return doc
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _claims(body: Mapping[str, Any]) -> dict[str, Any]:
