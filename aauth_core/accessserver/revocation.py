@@ -16,11 +16,10 @@ import json
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import httpx
 
-from ..discovery import check_url
+from ..discovery import check_url, same_origin
 from ..effects import Call, call
 from ..errors import AAuthError
 from ..headers import SignatureKey
@@ -69,7 +68,7 @@ class Revoker:
         try:
             meta = yield from call(s.discovery.metadata, s.discovery.ametadata, resource, DWK_RESOURCE)
             endpoint = meta.get("revocation_endpoint")
-            if not isinstance(endpoint, str) or _origin(endpoint) != _origin(resource):
+            if not isinstance(endpoint, str) or not same_origin(endpoint, resource):
                 return RevocationResult(jti, resource, "revocation_unavailable")
             body = json.dumps({"jti": jti, "exp": exp}).encode()
             status = yield from call(self._post, self._apost, endpoint, body)
@@ -104,8 +103,3 @@ class Revoker:
                 return (await client.post(url, content=body, headers=self._signed(url, body))).status_code
         except httpx.HTTPError:
             return 0
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.netloc

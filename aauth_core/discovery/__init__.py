@@ -27,6 +27,6 @@ HTTP, the only I/O), :mod:`.documents` (decoding, validation, freshness),
 """
 
 from .client import Discovery
-from .ssrf import Resolver, check_url, system_resolver
+from .ssrf import Resolver, check_url, same_origin, system_resolver
 
-__all__ = ["Discovery", "Resolver", "check_url", "system_resolver"]
+__all__ = ["Discovery", "Resolver", "check_url", "same_origin", "system_resolver"]

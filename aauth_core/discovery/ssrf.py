@@ -11,7 +11,7 @@ import ipaddress
 import re
 import socket
 from collections.abc import Callable, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
@@ -28,6 +28,7 @@ __all__ = [
     "host_of",
     "precheck",
     "resolve",
+    "same_origin",
     "system_resolver",
 ]
 
@@ -223,3 +224,22 @@ def check_url(url: str, *, allow_insecure_loopback: bool, resolver: Resolver | N
     if name is not None:
         addresses = resolve(resolver or system_resolver, name)
         check_addresses(name, addresses, allow_insecure_loopback)
+
+
+def same_origin(url: str, origin: str) -> bool:
+    """Whether ``url`` goes where ``origin`` is (RFC 6454: scheme, host, port; case and a
+    default port folded) and names no userinfo: a server sends a signed request, or follows
+    a ``Location``, only to the origin it learned it from."""
+    a, b = urlsplit(url), urlsplit(origin)
+    if a.username is not None or a.password is not None:
+        return False
+    try:
+        return _origin_of(a) == _origin_of(b)
+    except ValueError:  # an unparseable port
+        return False
+
+
+def _origin_of(parts: SplitResult) -> tuple[str, str, int | None]:
+    scheme = parts.scheme.lower()
+    port = parts.port if parts.port is not None else {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port

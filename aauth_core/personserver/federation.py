@@ -21,8 +21,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
+from ..discovery import same_origin
 from ..effects import Flow, call
 from ..errors import AAuthError
 from ..profile.aauth_11 import AAUTH_11
@@ -69,7 +70,7 @@ class Federation:
         except AAuthError as exc:
             raise as_unreachable(f"the access server's metadata could not be had ({exc.code})") from None
         endpoint = meta.get("auth_token_endpoint")
-        if not isinstance(endpoint, str) or not _same_origin(endpoint, ask.access_server):
+        if not isinstance(endpoint, str) or not same_origin(endpoint, ask.access_server):
             raise as_unreachable("the access server's auth_token_endpoint is missing or on another origin")
         answer = yield from self.client.send("POST", endpoint, body)
         return (yield from self._settle(answer, ask, endpoint, wait, parked=None))
@@ -171,7 +172,7 @@ def _location(answer: ASAnswer, base: str, access_server: str) -> str:
     if not value:
         raise as_unreachable("the access server's 202 has no Location")
     url = urljoin(base, value)
-    if not _same_origin(url, access_server):
+    if not same_origin(url, access_server):
         raise as_unreachable("the access server's Location is on another origin")
     return url
 
@@ -190,8 +191,3 @@ def _retry_after(answer: ASAnswer, default: int) -> int:
     value = answer.headers.get("retry-after", "").strip()
     seconds = int(value) if value.isdigit() and len(value) < 6 else default
     return min(max(seconds, 1), _MAX_RETRY_AFTER)
-
-
-def _same_origin(url: str, origin: str) -> bool:
-    a, b = urlsplit(url), urlsplit(origin)
-    return (a.scheme, a.netloc) == (b.scheme, b.netloc) and not a.username and not a.password

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ..discovery import Resolver, check_url
+from ..discovery import Resolver, check_url, same_origin
 from ..effects import Flow, call
 from ..errors import AAuthError
 from ..profile.aauth_11 import AAUTH_11
@@ -68,6 +68,9 @@ class Revoker:
         endpoint = meta.get("revocation_endpoint")
         if not isinstance(endpoint, str) or not endpoint:
             log.info("person server: the resource offers no revocation_endpoint")
+            return False
+        if not same_origin(endpoint, resource):  # a signed POST goes to the resource itself, nowhere else
+            log.warning("person server: the resource's revocation_endpoint is on another origin; not sent")
             return False
         body = json.dumps({"jti": jti, "exp": int(issued["exp"])}, separators=(",", ":")).encode()
         try:

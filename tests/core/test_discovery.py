@@ -759,3 +759,21 @@ async def test_async_errors_and_rotation(web: Web, key1: SigningKey) -> None:
     with pytest.raises(DiscoveryError) as exc:
         await d.ametadata("https://agent2.example", "aauth-agent")
     assert code_of(exc) == "metadata_mismatch"
+
+
+@pytest.mark.parametrize(("url", "origin", "same"), [
+    ("https://api.example/aauth/revoke", "https://api.example", True),
+    ("https://API.example:443/x", "https://api.example", True),
+    ("http://127.0.0.1:8001/x", "http://127.0.0.1:8001", True),
+    ("https://api.example.evil.example/x", "https://api.example", False),
+    ("https://api.example:8443/x", "https://api.example", False),
+    ("http://api.example/x", "https://api.example", False),
+    ("https://user@api.example/x", "https://api.example", False),
+    ("https://api.example:99999/x", "https://api.example", False),
+    ("https://evil.example/x", "https://api.example", False),
+])
+def test_same_origin(url: str, origin: str, same: bool) -> None:
+    """Where a server sends a signed request or follows a Location: RFC 6454 origins only."""
+    from aauth_core.discovery import same_origin
+
+    assert same_origin(url, origin) is same

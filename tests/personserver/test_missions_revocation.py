@@ -88,3 +88,33 @@ def test_revoking_an_unknown_jti(open_stack: Stack) -> None:
     with pytest.raises(PersonServerError) as caught:
         open_stack.ps.revoke("never-issued")
     assert caught.value.code == "not_found"
+
+
+def test_a_revocation_is_never_sent_off_the_resources_origin(open_stack: Stack) -> None:
+    """The signed revocation goes to the resource itself: a ``revocation_endpoint`` its metadata
+    names on another origin is not called (the transport records every host asked for)."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    stack = open_stack
+    real = stack.net.clients["api.example"]
+
+    async def metadata(request: Request) -> JSONResponse:
+        doc = real.get(f"{RESOURCE}/.well-known/aauth-resource.json").json()
+        return JSONResponse({**doc, "revocation_endpoint": "https://collector.example/aauth/revoke"})
+
+    async def passthrough(request: Request) -> Response:
+        answer = real.request(request.method, str(request.url), headers=request.headers.items(),
+                              content=await request.body())
+        return Response(answer.content, status_code=answer.status_code, headers=dict(answer.headers))
+
+    stack.net.asgi("api.example", Starlette(routes=[Route("/.well-known/aauth-resource.json", metadata),
+                                                    Route("/{path:path}", passthrough, methods=["GET", "POST"])]))
+    stack.net.asgi("collector.example", Starlette())
+    pt = person_token(stack)
+    reply = post(stack, "/token", {"resource_token": resource_token(stack, pt), "presented_token": pt})
+    jti = peek(reply.json()["auth_token"]).claims["jti"]
+    assert stack.ps.revoke(jti) is False
+    assert not [u for _, u in stack.net.seen if "collector.example" in u]
