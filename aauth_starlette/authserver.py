@@ -53,12 +53,13 @@ class _BodyTooLarge(Exception):
 def auth_server_routes(server: AuthServer, *, authenticator: Authenticator | None = None,
                        login_url: str | None = None) -> list[BaseRoute]:
     """The auth server's routes, to serve at the root of the issuer's origin (see the module docstring)."""
-    pages = _Pages(server, authenticator, login_url)
+    pages = PagesAdapter(ConsentPages(server, external=authenticator is not None, login_url=login_url),
+                         authenticator)
     return [
         Route(f"/.well-known/{dialect.WELL_KNOWN_ISSUER}", _document(server.metadata), methods=["GET"]),
         Route("/jwks.json", _document(server.jwks), methods=["GET"]),
         Route(TOKEN_PATH, _token_endpoint(server), methods=["POST"]),
-        Route(AUTH_PATH, pages.auth, methods=["GET", "POST"]),
+        Route(AUTH_PATH, pages.handle, methods=["GET", "POST"]),
         Route(f"{STATIC_PATH}/{{name}}", pages.static, methods=["GET"]),
     ]
 
@@ -108,14 +109,16 @@ def _token_endpoint(server: AuthServer) -> Callable[[Request], Awaitable[Respons
 # ----------------------------------------------------------------------------- pages
 
 
-class _Pages:
-    """``/agent/auth`` and ``/agent/static/{name}``: Starlette requests to :class:`ConsentPages` and back."""
+class PagesAdapter:
+    """Starlette requests to a framework-free page set (the January :class:`ConsentPages`, the
+    person server's interaction pages) and back: one translation for every server's pages.
+    ``pages`` answers ``ahandle(PageRequest)`` and ``static(name)``."""
 
-    def __init__(self, server: AuthServer, authenticator: Authenticator | None, login_url: str | None) -> None:
-        self._pages = ConsentPages(server, external=authenticator is not None, login_url=login_url)
+    def __init__(self, pages: Any, authenticator: Authenticator | None) -> None:
+        self._pages = pages
         self._authenticator = authenticator
 
-    async def auth(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         body = await _read_body(request, strict=False) if request.method == "POST" else b""
         user = await self._user(request) if self._authenticator is not None else None
         answer = await self._pages.ahandle(PageRequest(

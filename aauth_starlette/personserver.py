@@ -17,24 +17,20 @@ application's signed-in user instead.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from aauth_core.authserver import PageRequest, User
+from aauth_core.authserver import User
 from aauth_core.authserver.branding import STATIC_PATH
-from aauth_core.authserver.pages import SESSION_COOKIE
 from aauth_core.personserver import INTERACTION_PATH, InteractionPages, PersonServer, PersonServerError
 from aauth_core.personserver.server import PENDING_PATH
 from aauth_core.personserver.wire import MAX_JSON, problem_reply
 
-from .authserver import _BodyTooLarge, _document, _read_body, _response
+from .authserver import PagesAdapter, _BodyTooLarge, _document, _read_body
 
 __all__ = ["Authenticator", "build_person_server_app", "person_server_routes"]
 
@@ -44,7 +40,7 @@ Authenticator = Callable[[Request], "User | Awaitable[User | None] | None"]
 
 def person_server_routes(server: PersonServer, *, authenticator: Authenticator | None = None) -> list[BaseRoute]:
     """The person server's routes, to serve at the root of the issuer's origin."""
-    pages = _Pages(server, authenticator)
+    pages = PagesAdapter(InteractionPages(server, external=authenticator is not None), authenticator)
     endpoint = _endpoint(server)
     return [
         Route("/.well-known/aauth-person.json", _document(server.metadata), methods=["GET"]),
@@ -53,7 +49,7 @@ def person_server_routes(server: PersonServer, *, authenticator: Authenticator |
         Route("/token", endpoint, methods=["POST"]),
         Route("/mission", endpoint, methods=["POST"]),
         Route(f"{PENDING_PATH}{{pending_id}}", endpoint, methods=["GET"]),
-        Route(INTERACTION_PATH, pages.interaction, methods=["GET", "POST"]),
+        Route(INTERACTION_PATH, pages.handle, methods=["GET", "POST"]),
         Route(f"{STATIC_PATH}/{{name}}", pages.static, methods=["GET"]),
     ]
 
@@ -83,34 +79,3 @@ def _endpoint(server: PersonServer) -> Callable[[Request], Awaitable[Response]]:
         return Response(reply.body, status_code=reply.status, headers=dict(reply.headers))
 
     return endpoint
-
-
-class _Pages:
-    """``/interaction`` and the static files: Starlette requests to :class:`InteractionPages` and back."""
-
-    def __init__(self, server: PersonServer, authenticator: Authenticator | None) -> None:
-        self._pages = InteractionPages(server, external=authenticator is not None)
-        self._authenticator = authenticator
-
-    async def interaction(self, request: Request) -> Response:
-        body = await _read_body(request, strict=False) if request.method == "POST" else b""
-        user = await self._user(request) if self._authenticator is not None else None
-        answer = await self._pages.ahandle(PageRequest(
-            method=request.method, query=request.scope.get("query_string", b"").decode("latin-1"), body=body,
-            content_type=request.headers.get("content-type", ""), session_id=request.cookies.get(SESSION_COOKIE, ""),
-            origin=request.headers.get("origin"), sec_fetch_site=request.headers.get("sec-fetch-site"), user=user,
-        ))
-        return _response(answer)
-
-    async def static(self, request: Request) -> Response:
-        return _response(self._pages.static(request.path_params["name"]))
-
-    async def _user(self, request: Request) -> User | None:
-        authenticator = self._authenticator
-        assert authenticator is not None
-        found: Any = await run_in_threadpool(authenticator, request)
-        if inspect.isawaitable(found):
-            found = await found
-        if found is not None and not isinstance(found, User):
-            raise TypeError(f"the authenticator must return a User or None, not {type(found).__name__}")
-        return found
