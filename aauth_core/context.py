@@ -16,6 +16,7 @@ Level = Literal["signature", "identity", "person", "authorization"]
 #: Weakest first.  ``person`` (aauth-11's person-token mode) is met by an -11 person or auth
 #: token, which name a person; no January token does.
 LEVELS: tuple[Level, ...] = ("signature", "identity", "person", "authorization")
+_RANK: dict[str, int] = {level: rank for rank, level in enumerate(LEVELS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +124,10 @@ class VerifiedRequest(NamedTuple):
         return raw if isinstance(raw, str) else None
 
     def satisfies(self, requirement: Requirement) -> bool:
-        order = LEVELS.index
-        if requirement.level == "person" and self.person is None:  # a January auth token names no person
+        level = requirement.level
+        if level == "person" and self.person is None:  # a January auth token names no person
             return False
-        return order(self.level) >= order(requirement.level) and requirement.scopes <= self.scope
+        return _RANK[self.level] >= _RANK[level] and requirement.scopes <= self.scope
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``aauth verify`` prints); no token, no signature."""

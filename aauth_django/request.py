@@ -59,7 +59,7 @@ def raw_target(request: HttpRequest) -> tuple[str, str | None]:
     """``(raw path, raw query or None)`` of the request target (see the module docstring)."""
     meta = request.META
     query = meta.get("QUERY_STRING") or None
-    scope = getattr(request, "scope", None)
+    scope = request.__dict__.get("scope")  # ASGIRequest only; no AttributeError raised per WSGI request
     if isinstance(scope, dict) and isinstance(scope.get("raw_path"), bytes) and scope["raw_path"]:
         # Some servers include the query in raw_path; the path is everything before "?".
         return scope["raw_path"].partition(b"?")[0].decode("latin-1"), query
