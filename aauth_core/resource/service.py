@@ -94,7 +94,9 @@ class AAuthService:
         self.settings = settings
         self.clock = clock
         #: The wire dialect this service speaks (aauth_core.profile): error bodies come from it.
-        self.profile: Profile = DEFAULT_PROFILE
+        #: An aauth-11-only resource answers even what it refuses before classifying a request
+        #: (a body too large, a bad Content-Length) in -11's shape; otherwise January's.
+        self.profile: Profile = DEFAULT_PROFILE if DEFAULT_PROFILE.name in settings.profiles else AAUTH_11
         key_cache: KeyCache | None = None
         if settings.cache_url != MEMORY_URL and (discovery is None or replay_cache is None):
             shared_replay, key_cache = cache_from_url(

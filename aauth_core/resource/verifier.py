@@ -165,8 +165,8 @@ class Verifier:
             raise absent or person_required()
         if verified.profile == AAUTH_11 and c11 is not None:
             raise c11.refuse(verified, requirement)
-        if requirement.level == "person":  # a January request names no person
-            raise person_required()
+        if requirement.level == "person":  # a January request names no person; -11 says how to
+            raise person_required() if c11 is None else c11.unsigned(requirement, person_required())
         if requirement.level == "identity":  # and the request proved only a key (hwk)
             raise AuthorizationRequired(
                 "this resource requires an identified agent (jwks, x509 or an agent token)",

@@ -104,9 +104,9 @@ def _refusal(need: str, kind: str, dual: bool) -> Want:
     if kind == "hwk":  # dual-stack only: January verified a bare key
         if need == "identity":
             return Want(401, "identity_required", agent_auth=True)
-        # January cannot name a person and answers in its own shape, with no challenge header
-        # at all (not even RS-11's requirement=person-token): pinned as it is, an open point.
-        return Want(401, "person_token_required")
+        # January cannot name a person: the body is January's, and -11's RS-11 requirement
+        # (person-token, with the metadata Link) says what would be accepted.
+        return Want(401, "person_token_required", requirement="person-token")
     if kind == "agent-token":  # RS-11: a person token first
         return Want(401, "person_token_required", requirement="person-token", problem=True)
     assert kind == "person-token" and need == "authorization"  # RS-30: a resource token for the PS

@@ -277,3 +277,15 @@ def test_loopback_agent_provider_only_with_the_development_switch(world: World, 
     status, _, body, verified = send(svc, sign11("GET", URL, agent_key, token, created=NOW))
     assert status == 200, body
     assert verified is not None and verified.agent_provider == ap_id
+
+
+def test_an_11_only_resource_refuses_before_classifying_in_11s_shape(world: World) -> None:
+    """A body past ``max_body_bytes`` is refused before any request is classified: an -11-only
+    resource answers it as problem+json, a dual-stack one in January's shape, as before."""
+    for profiles, content_type in ((("aauth-11",), "application/problem+json"), (DUAL, "application/json")):
+        svc = service(world, profiles, max_body_bytes=10)
+        too_large = svc.body_too_large(11)
+        assert too_large is not None
+        reply = svc.error_response(too_large)
+        assert (reply.status, reply.headers["Content-Type"]) == (413, content_type)
+        assert json.loads(reply.body)["error"] == too_large.code
