@@ -97,6 +97,7 @@ class AAuthService:
         #: An aauth-11-only resource answers even what it refuses before classifying a request
         #: (a body too large, a bad Content-Length) in -11's shape; otherwise January's.
         self.profile: Profile = DEFAULT_PROFILE if DEFAULT_PROFILE.name in settings.profiles else AAUTH_11
+        self._accepted = frozenset(settings.profiles) & frozenset(PROFILES)
         key_cache: KeyCache | None = None
         if settings.cache_url != MEMORY_URL and (discovery is None or replay_cache is None):
             shared_replay, key_cache = cache_from_url(
@@ -300,7 +301,9 @@ class AAuthService:
         """The error body of the profile the request was verified under (``error.profile``;
         January: JSON ``{"error", "error_description"}``, A9; aauth-11: problem+json) plus the
         error's headers (``Agent-Auth``, or ``Signature-Error`` / ``AAuth-Requirement``)."""
-        profile = self.profile if error.profile == self.profile.name else PROFILES.get(error.profile, self.profile)
+        # The profile the request was verified under; one this resource does not accept (an error
+        # raised before any classification carries January's default) renders in the service's.
+        profile = PROFILES[error.profile] if error.profile in self._accepted else self.profile
         if error.status_code == 202:  # a held call (deferred delivery): not a refusal
             return ErrorResponse(202, {"Content-Type": "application/json", **error.headers}, PENDING_BODY, error)
         headers = {"Content-Type": profile.error_content_type, **error.headers}
