@@ -13,7 +13,7 @@ standard base64 ``Signature``.  January signing is unchanged by these options.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal
@@ -27,6 +27,7 @@ from ..keys import SigningKey
 from ..settings import SignatureKeyFormat
 from ..tokens import peek
 from ..wire.coverage import required_components_11
+from .values import origin_of
 
 __all__ = ["RequestSigner", "SignerOptions", "SignerProfile"]
 
@@ -43,7 +44,9 @@ class SignerOptions:
     ``Signature`` alphabet; ``None`` is the profile's (January unpadded base64url, -11
     standard base64).  Under -11, ``"base64url"`` is only a compatibility switch for
     aauth-signing 0.2.0 / aauth 0.5.0, which read nothing else (protocol-current §5.1
-    bug 1); every other -11 verifier reads the standard form.  ``cover_query`` (-11):
+    bug 1); every other -11 verifier reads the standard form.  ``base64url_origins`` (-11)
+    narrows that switch to those origins (``scheme://host[:port]``): an agent whose resource
+    is such a peer and whose person server reads only the standard form needs both.  ``cover_query`` (-11):
     cover ``@query`` when the URL has a query (-11 does not require it; we protect the
     query by default).  ``extra_components`` (-11): what a resource asks for besides
     the base set (its ``additional_signature_components``, or a ``required_input``).
@@ -56,17 +59,29 @@ class SignerOptions:
     signature_encoding: SignatureEncoding | None = None
     cover_query: bool = True
     extra_components: tuple[str, ...] = ()
+    base64url_origins: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.profile == "aauth-11" and self.base != "rfc9421":
             raise ValueError("aauth-11 signs with the RFC 9421 base only")
+        object.__setattr__(self, "base64url_origins", frozenset(origin_of(o) for o in self.base64url_origins))
 
     @classmethod
     def aauth_11(cls, *, signature_encoding: SignatureEncoding = "base64", label: str = "sig",
-                 cover_query: bool = True, extra_components: tuple[str, ...] = ()) -> SignerOptions:
+                 cover_query: bool = True, extra_components: tuple[str, ...] = (),
+                 base64url_origins: Iterable[str] = ()) -> SignerOptions:
         """The options of an -11 agent: label ``sig``, standard base64 unless told."""
         return cls(label=label, profile="aauth-11", signature_encoding=signature_encoding,
-                   cover_query=cover_query, extra_components=tuple(extra_components))
+                   cover_query=cover_query, extra_components=tuple(extra_components),
+                   base64url_origins=frozenset(base64url_origins))
+
+    def encoding_for(self, url: str) -> SignatureEncoding:
+        """The ``Signature`` alphabet for a request to ``url``."""
+        if self.profile == "aauth-11":
+            if self.base64url_origins and origin_of(url) in self.base64url_origins:
+                return "base64url"
+            return self.signature_encoding or "base64"
+        return self.signature_encoding or "base64url"  # sign_request's default: January unchanged
 
     def components_11(self, url: str, headers: Mapping[str, str], *, body: bool) -> tuple[str, ...]:
         """What an -11 signature of this request covers (docs/client-11.md, "Signing")."""
@@ -169,10 +184,9 @@ class RequestSigner:
             return sign_request(
                 method, url, headers, body, key=self.key, signature_key=self.signature_key(), created=created,
                 base=opts.base, content_digest=content_digest, nonce=nonce, components=components,
-                encoding=opts.signature_encoding or "base64",
+                encoding=opts.encoding_for(url),
             )
         return sign_request(
             method, url, headers, body, key=self.key, signature_key=self.signature_key(), created=created,
-            base=opts.base, content_digest=content_digest, nonce=nonce,
-            encoding=opts.signature_encoding or "base64url",  # sign_request's default: January unchanged
+            base=opts.base, content_digest=content_digest, nonce=nonce, encoding=opts.encoding_for(url),
         )

@@ -88,6 +88,22 @@ def test_base64url_compatibility_switch(net: Net11, mode: str) -> None:
     assert "=" not in raw and "+" not in raw and "/" not in raw
 
 
+def test_base64url_only_for_the_origins_named(net: Net11, mode: str) -> None:
+    """The switch narrowed to one origin (an aauth 0.5.0 resource): the person server and every
+    other origin still get the standard form.  Origins are compared normalised."""
+    from .parties import PS
+
+    options = SignerOptions.aauth_11(base64url_origins=["HTTPS://API.example:443"])
+    assert options.encoding_for(RESOURCE + "/data") == "base64url"
+    assert options.encoding_for(PS + "/token") == "base64"
+    assert options.encoding_for("https://api.example:8443/data") == "base64"
+    assert net.get(net.auth(signer_options=options), "/data", mode=mode).status_code == 200
+    sent = {s.url.split("/")[2]: s.headers["signature"][len("sig=:"):-1] for s in net.router.seen
+            if "signature" in s.headers}
+    assert "=" not in sent["api.example"] and "+" not in sent["api.example"]
+    assert sent["ps.example"].endswith("==")  # 64 bytes, standard and padded
+
+
 def test_the_engine_refuses_january_signer_options(net: Net11) -> None:
     with pytest.raises(ValueError, match="aauth_11"):
         net.auth(signer_options=SignerOptions())

@@ -40,7 +40,6 @@ from aauth_core.keys import SigningKey, b64url_decode, b64url_encode
 from aauth_core.resource.service import AAuthService
 from aauth_core.settings import AAuthSettings
 from aauth_core.tokens import peek
-from aauth_core.wire.signature import format_signature, parse_signature
 from aauth_core.wire.signature_key import parse_signature_key
 
 from .live11 import PS_ID, SCOPE, LiveWorld, said
@@ -234,28 +233,6 @@ class Recorder(httpx.BaseTransport):
         return [exchange for exchange in self.exchanges if exchange.url.split("?")[0] == url]
 
 
-class Base64urlFor(httpx.BaseTransport):
-    """For aauth 0.5.0's resource only (protocol-current §5.1 bug 1): the same signature bytes
-    rendered as unpadded base64url on requests to ``hosts`` (the Signature header is not signed).
-    ``signature_encoding="base64url"`` switches a whole client; an agent that also talks to a
-    person server that reads only standard base64 (introspection-aauth) needs it per host."""
-
-    def __init__(self, inner: httpx.BaseTransport, hosts: Iterable[str]) -> None:
-        self.inner, self.hosts = inner, frozenset(hosts)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host in self.hosts and "signature" in request.headers:
-            label, signature = parse_signature(request.headers["signature"])
-            headers = request.headers.copy()
-            headers["signature"] = format_signature(label, signature, encoding="base64url")
-            request = httpx.Request(request.method, request.url, headers=headers, stream=request.stream,
-                                    extensions=request.extensions)
-        return self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def polling() -> PollingOptions:
     """The peers answer ``Retry-After: 1``; never wait longer than that."""
     return PollingOptions(max_interval=1.0, max_polls=20)
@@ -266,16 +243,16 @@ def our_client(world: LiveWorld, key: SigningKey, *, encoding: Literal["base64",
                ps: str | None = PS_ID, base64url_hosts: Iterable[str] = ()) -> tuple[httpx.Client, Recorder]:
     """Our -11 agent ``assistant`` (``key``, an agent token from our agent provider naming
     ``ps``): ``agent_auth_11`` on an httpx client over the loopback table.  ``encoding``: the
-    client's ``signature_encoding`` switch; ``base64url_hosts``: :class:`Base64urlFor`.  The
-    recorder keeps what our client sent, before any re-rendering."""
+    client's ``signature_encoding`` switch; ``base64url_hosts``: the same switch for those
+    hosts only (``SignerOptions.aauth_11(base64url_origins=...)``).  The recorder keeps what our
+    client sent."""
     options = ClientOptions(resolver=public, clock=clock or time.time)
     auth = world.ap.agent_auth("assistant", key, ps=ps, options=options, polling=polling(),
                                mission_s256=mission_s256,
-                               signer_options=SignerOptions.aauth_11(signature_encoding=encoding))
-    transport: httpx.BaseTransport = world.net.transport()
-    if base64url_hosts:
-        transport = Base64urlFor(transport, base64url_hosts)
-    recorder = Recorder(transport)
+                               signer_options=SignerOptions.aauth_11(
+                                   signature_encoding=encoding,
+                                   base64url_origins=[f"https://{host}" for host in base64url_hosts]))
+    recorder = Recorder(world.net.transport())
     return auth.client(transport=recorder, timeout=30), recorder
 
 

@@ -8,10 +8,10 @@ the loopback table (``ours11.our_client``), its agent token from our :class:`Age
 aauth 0.5.0 reads only unpadded base64url ``Signature`` values (protocol-current §5.1 bug 1), so
 for this peer our client is built with ``SignerOptions.aauth_11(signature_encoding="base64url")``,
 the compatibility switch named in every test here; with the -11 default (standard base64) the
-peer refuses it.  The switch is per client: in the three-implementation flow our agent also
-talks to introspection-aauth's person server, which reads only standard base64, so there the
-client keeps the default and the same signature bytes are re-rendered as base64url on the way
-to aauth's resource only (``ours11.Base64urlFor``).
+peer refuses it.  In the three-implementation flow our agent also talks to introspection-aauth's
+person server, which reads only standard base64, so there the switch is narrowed to aauth's
+resource (``SignerOptions.aauth_11(base64url_origins=...)``): our client signs base64url for
+that origin alone.
 """
 
 from __future__ import annotations
@@ -97,5 +97,9 @@ def test_three_implementations_our_client_aauth_050_resource_introspection_ps_20
     assert answer.json() == {"sub": rt["sub"], "ps": PS_ID, "scope": [SCOPE]}
     to_ps = [e for e in sent.exchanges if e.url.startswith(f"{PS_ID}/aauth/")]
     assert [e.status for e in to_ps] == [200, 200]
-    # our client emitted standard padded base64 everywhere (64 Ed25519 bytes: 88 characters, "=="):
-    assert all(e.headers["signature"].endswith("==:") for e in sent.exchanges if "signature" in e.headers)
+    # our client emitted unpadded base64url to aauth's resource alone, standard padded base64 (64
+    # Ed25519 bytes: 88 characters, "==") everywhere else, the person server included:
+    signed = [e for e in sent.exchanges if "signature" in e.headers]
+    to_peer = [e for e in signed if e.url.startswith(RS_PEER_ID)]
+    assert to_peer and all(not e.headers["signature"].endswith("=:") for e in to_peer)
+    assert all(e.headers["signature"].endswith("==:") for e in signed if not e.url.startswith(RS_PEER_ID))
