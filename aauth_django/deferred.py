@@ -17,7 +17,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 
 from aauth_core.request import Headers
-from aauth_core.resource.deferred import Reply11, Run, held_environ
+from aauth_core.resource.contract import Reply
+from aauth_core.resource.deferred import Run, held_environ
 from aauth_core.service import AAuthService
 
 from .request import _UNVERIFIED, ATTRIBUTE, build_view
@@ -76,7 +77,7 @@ def _complete(service: AAuthService, run: Run, response: Any) -> HttpResponse:
     deferred = service.deferred
     assert deferred is not None  # a Run comes only from a service that holds calls
     body = b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content
-    reply: Reply11 = deferred.complete(run, response.status_code, list(response.items()), body)
+    reply: Reply = deferred.complete(run, response.status_code, list(response.items()), body)
     return _response(reply.status, reply.headers, reply.body)
 
 

@@ -18,7 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aauth_core.context import VerifiedRequest
 from aauth_core.request import Headers
-from aauth_core.resource.deferred import Reply11, Run, held_pairs
+from aauth_core.resource.contract import Reply
+from aauth_core.resource.deferred import Run, held_pairs
 from aauth_core.service import AAuthService
 
 from .asgi import view_of
@@ -30,16 +31,12 @@ __all__ = ["serve_pending"]
 async def serve_pending(app: ASGIApp, service: AAuthService, scope: Scope, receive: Receive, send: Send,
                         headers: Headers, *, attach: Callable[[Scope, VerifiedRequest | None], None]) -> None:
     outcome = await service.apoll(view_of(service, scope, headers))
-    if isinstance(outcome, Run):
-        outcome_reply = await _run_held(app, service, outcome, scope, receive, attach)
-    else:
-        outcome_reply = Reply11(outcome.status, outcome.headers, outcome.body)
-    await Response(outcome_reply.body, status_code=outcome_reply.status, headers=dict(outcome_reply.headers))(
-        scope, receive, send)
+    answer = await _run_held(app, service, outcome, scope, receive, attach) if isinstance(outcome, Run) else outcome
+    await Response(answer.body, status_code=answer.status, headers=dict(answer.headers))(scope, receive, send)
 
 
 async def _run_held(app: ASGIApp, service: AAuthService, run: Run, scope: Scope, receive: Receive,
-                    attach: Callable[[Scope, VerifiedRequest | None], None]) -> Reply11:
+                    attach: Callable[[Scope, VerifiedRequest | None], None]) -> Reply:
     held = run.request
     body = held.body or b""
     inner: Scope = {k: v for k, v in scope.items() if k not in ("user", "auth", UNVERIFIED_KEY)}

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote, urlsplit
 
@@ -38,6 +39,7 @@ __all__ = [
     "Gate",
     "HeaderLookup",
     "PREFLIGHT",
+    "Reply",
     "SKIP",
     "Step",
     "declared_length",
@@ -46,6 +48,16 @@ __all__ = [
     "missing_challenge_headers",
     "raw_path_from_environ",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An answer the service renders itself (an endpoint of its own, a held call's result),
+    which every adapter sends as it is."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
 
 
 class HeaderLookup(Protocol):

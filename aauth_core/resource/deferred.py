@@ -38,8 +38,9 @@ from ..context import Requirement, VerifiedRequest
 from ..errors import AAuthError
 from ..profile.aauth_11 import AAUTH_11
 from ..request import Headers, RequestView
+from .contract import Reply
 
-__all__ = ["PENDING_BODY", "PENDING_PREFIX", "DeferredCalls", "Pending", "Reply11", "Run", "deferred_challenge",
+__all__ = ["PENDING_BODY", "PENDING_PREFIX", "DeferredCalls", "Pending", "Run", "deferred_challenge",
            "held_environ", "held_pairs", "snapshot"]
 
 #: Where pending calls are polled: ``/aauth/pending/<id>``.
@@ -51,14 +52,6 @@ _REQUIREMENT = AAUTH_11.requirement_header or "AAuth-Requirement"
 PENDING_BODY = json.dumps({"status": "pending"}).encode()
 
 
-class Reply11(NamedTuple):
-    """An answer the adapter sends as is."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
 class Run(NamedTuple):
     """Dispatch ``request`` through the app with ``context``, then :meth:`DeferredCalls.complete`."""
 
@@ -67,7 +60,7 @@ class Run(NamedTuple):
     context: VerifiedRequest
 
 
-Pending = Reply11 | Run
+Pending = Reply | Run
 
 
 @dataclass
@@ -78,7 +71,7 @@ class _Held:
     requirement: Requirement
     headers: Mapping[str, str]  # the 202's headers (Location, requirement, ...)
     until: float  # the held call is forgotten then (its resource token's lifetime)
-    result: Reply11 | None = None
+    result: Reply | None = None
     result_jti: str | None = None
     result_until: float = 0.0
     running: bool = field(default=False)
@@ -142,18 +135,18 @@ class DeferredCalls:
                     return held.result
                 return _problem(410, "expired", "this call was delivered, or its result expired")
             if held.running:
-                return Reply11(202, dict(held.headers), PENDING_BODY)
+                return Reply(202, dict(held.headers), PENDING_BODY)
             if now >= held.until:
                 self._forget(pending_id)
                 return _problem(410, "expired", "the held call expired; call the resource again")
             if jti is None or verified.person != held.person or not verified.satisfies(held.requirement):
-                return Reply11(202, dict(held.headers), PENDING_BODY)
+                return Reply(202, dict(held.headers), PENDING_BODY)
             held.running = True
         return Run(pending_id, held.request, verified)
 
-    def complete(self, run: Run, status: int, headers: Sequence[tuple[str, str]], body: bytes) -> Reply11:
+    def complete(self, run: Run, status: int, headers: Sequence[tuple[str, str]], body: bytes) -> Reply:
         """Keep the held call's answer for the token that ran it, until that token expires."""
-        result = Reply11(status, dict(headers), body)
+        result = Reply(status, dict(headers), body)
         exp = run.context.claims.get("exp")
         with self._lock:
             held = self._held.get(run.pending_id)
@@ -222,6 +215,6 @@ def held_environ(environ: Mapping[str, Any], view: RequestView) -> dict[str, Any
     return out
 
 
-def _problem(status: int, code: str, detail: str) -> Reply11:
+def _problem(status: int, code: str, detail: str) -> Reply:
     body = json.dumps({"error": code, "detail": detail}).encode()
-    return Reply11(status, {"Content-Type": "application/problem+json", "Cache-Control": "no-store"}, body)
+    return Reply(status, {"Content-Type": "application/problem+json", "Cache-Control": "no-store"}, body)

@@ -32,7 +32,7 @@ from ..request import HEADER_TYPES as _HEADER_TYPES
 from ..request import Headers, RequestView
 from ..settings import AAuthSettings, SettingsError, parse_requirement
 from . import endpoints11
-from .contract import PREFLIGHT, SKIP, Gate, HeaderLookup, Step, declared_length, is_cors_preflight
+from .contract import PREFLIGHT, SKIP, Gate, HeaderLookup, Reply, Step, declared_length, is_cors_preflight
 from .deferred import PENDING_BODY, PENDING_PREFIX, DeferredCalls, Pending
 from .identity import RESOURCE_TOKEN_PATH, ResourceIdentity
 from .observe import Telemetry, log_refusal
@@ -57,15 +57,6 @@ _ACCESS_MODE = {"signature": "agent-token", "identity": "agent-token", "person":
                 "authorization": "auth-token"}
 #: How long others may cache our metadata and JWKS (short, so key rotation propagates).
 DOCUMENT_CACHE_CONTROL = "public, max-age=300"
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A rendered success from an endpoint the service answers itself."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
 
 
 @dataclass(frozen=True, slots=True)
